@@ -1,0 +1,1 @@
+//! Pages → vault paths (SPEC §5 "Layout"). Owned by the layout helper.

@@ -1,0 +1,13 @@
+//! The sync engine of gitsync. It knows nothing of Postgres: the extension
+//! drives it through the [`store::Store`] trait, and tests drive it with an
+//! in-memory store and a temporary bare repository.
+
+pub mod convert;
+pub mod error;
+pub mod layout;
+pub mod model;
+pub mod pagefile;
+pub mod pull;
+pub mod report;
+pub mod store;
+pub mod vault;

@@ -1,0 +1,395 @@
+//! The vault: one bare git repository per space, written only through the
+//! object database. No working tree, no index, no checkout: every change is
+//! blobs → tree → commit → compare-and-swap of a ref (SPEC §5).
+
+use git2::{build::TreeUpdateBuilder, FileMode, ObjectType, Oid, Repository, Signature};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::pagefile::is_page_path;
+
+/// The human branch: users clone, edit and push it.
+pub const MAIN: &str = "refs/heads/main";
+/// Mirror of what the DB contains; only gitsync moves it, only forward.
+pub const DOCMOST: &str = "refs/heads/docmost";
+/// The `main` commit whose changes the DB has fully absorbed.
+pub const LAST_PUSHED: &str = "refs/gitsync/last-pushed";
+
+const BOT_NAME: &str = "Docmost";
+const BOT_EMAIL: &str = "gitsync@docmost.invalid";
+
+/// Rejects pushes that would rewrite what only gitsync may write, and
+/// deletions or rewrites of `main` (also covered by the receive.* settings,
+/// which a user's global config cannot weaken for this repository).
+const PRE_RECEIVE_HOOK: &str = r#"#!/bin/sh
+# Installed by gitsync; rewritten when the vault is opened.
+zero=0000000000000000000000000000000000000000
+status=0
+while read -r old new ref; do
+    case "$ref" in
+        refs/heads/docmost|refs/gitsync/*)
+            echo "gitsync: $ref is written by gitsync only; push your changes to main" >&2
+            status=1
+            ;;
+        refs/heads/main)
+            if [ "$new" = "$zero" ]; then
+                echo "gitsync: main cannot be deleted" >&2
+                status=1
+            elif [ "$old" != "$zero" ] && ! git merge-base --is-ancestor "$old" "$new"; then
+                echo "gitsync: main only moves forward; pull, merge and push again" >&2
+                status=1
+            fi
+            ;;
+    esac
+done
+exit $status
+"#;
+
+#[derive(Debug)]
+pub struct VaultError(pub String);
+
+impl fmt::Display for VaultError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for VaultError {}
+
+impl From<git2::Error> for VaultError {
+    fn from(e: git2::Error) -> Self {
+        VaultError(format!("git: {}", e.message()))
+    }
+}
+
+impl From<std::io::Error> for VaultError {
+    fn from(e: std::io::Error) -> Self {
+        VaultError(format!("vault i/o: {e}"))
+    }
+}
+
+/// One planned ref move: `name` goes from `old` to `new` only if it still
+/// points at `old` when applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefUpdate {
+    pub name: String,
+    pub old: Oid,
+    pub new: Oid,
+}
+
+pub struct Vault {
+    repo: Repository,
+}
+
+/// `<vault_root>/<space_id>.git`; the caller has validated `space_id` as a
+/// uuid, so nothing from user input shapes the path.
+pub fn vault_path(vault_root: &Path, space_id: &str) -> PathBuf {
+    vault_root.join(format!("{space_id}.git"))
+}
+
+impl Vault {
+    /// Opens the vault at `path`, creating it (and finishing a creation that
+    /// was interrupted) so that it always has both branches, HEAD → main,
+    /// the receive settings and the hook.
+    pub fn open_or_init(path: &Path) -> Result<Vault, VaultError> {
+        let repo = if path.join("HEAD").is_file() {
+            Repository::open_bare(path)?
+        } else {
+            if path.exists() && !path.is_dir() {
+                return Err(VaultError(format!(
+                    "vault path {} exists and is not a directory",
+                    path.display()
+                )));
+            }
+            let mut opts = git2::RepositoryInitOptions::new();
+            opts.bare(true).initial_head("main").mkpath(true);
+            Repository::init_opts(path, &opts)?
+        };
+        let vault = Vault { repo };
+        vault.ensure_refs()?;
+        vault.ensure_settings(path)?;
+        Ok(vault)
+    }
+
+    fn ensure_refs(&self) -> Result<(), VaultError> {
+        let main = self.ref_target(MAIN)?;
+        let docmost = self.ref_target(DOCMOST)?;
+        let root = match (main, docmost) {
+            (_, Some(d)) => d,
+            (Some(m), None) => m,
+            (None, None) => self.empty_root_commit()?,
+        };
+        for name in [MAIN, DOCMOST, LAST_PUSHED] {
+            if self.ref_target(name)?.is_none() {
+                self.repo
+                    .reference(name, root, false, "gitsync: initialise vault")?;
+            }
+        }
+        if self.repo.head().ok().and_then(|h| h.name().map(str::to_owned)) != Some(MAIN.into())
+        {
+            self.repo.set_head(MAIN)?;
+        }
+        Ok(())
+    }
+
+    fn empty_root_commit(&self) -> Result<Oid, VaultError> {
+        let tree = self.repo.treebuilder(None)?.write()?;
+        self.commit(tree, &[], "Initialise gitsync vault")
+    }
+
+    fn ensure_settings(&self, path: &Path) -> Result<(), VaultError> {
+        let mut config = self.repo.config()?.open_level(git2::ConfigLevel::Local)?;
+        if !matches!(config.get_bool("receive.denyNonFastForwards"), Ok(true)) {
+            config.set_bool("receive.denyNonFastForwards", true)?;
+        }
+        if !matches!(config.get_bool("receive.denyDeletes"), Ok(true)) {
+            config.set_bool("receive.denyDeletes", true)?;
+        }
+        let hook = path.join("hooks").join("pre-receive");
+        if std::fs::read_to_string(&hook).ok().as_deref() != Some(PRE_RECEIVE_HOOK) {
+            std::fs::create_dir_all(path.join("hooks"))?;
+            write_executable(&hook, PRE_RECEIVE_HOOK)?;
+        }
+        Ok(())
+    }
+
+    pub fn ref_target(&self, name: &str) -> Result<Option<Oid>, VaultError> {
+        match self.repo.find_reference(name) {
+            Ok(r) => Ok(r.resolve()?.target()),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Like [`Vault::ref_target`] for a ref every opened vault has.
+    pub fn required_ref(&self, name: &str) -> Result<Oid, VaultError> {
+        self.ref_target(name)?
+            .ok_or_else(|| VaultError(format!("vault has no {name}")))
+    }
+
+    /// The page files of a commit's tree: path → blob id. Only regular
+    /// files with UTF-8 names that [`is_page_path`] accepts; symlinks,
+    /// submodules and everything else are not pages (SPEC §7).
+    pub fn page_files(&self, commit: Oid) -> Result<BTreeMap<String, Oid>, VaultError> {
+        let tree = self.repo.find_commit(commit)?.tree()?;
+        let mut files = BTreeMap::new();
+        tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() != Some(ObjectType::Blob) || !is_regular(entry.filemode()) {
+                return git2::TreeWalkResult::Ok;
+            }
+            if let Some(name) = entry.name() {
+                let path = format!("{dir}{name}");
+                if is_page_path(&path) {
+                    files.insert(path, entry.id());
+                }
+            }
+            git2::TreeWalkResult::Ok
+        })?;
+        Ok(files)
+    }
+
+    pub fn read_blob(&self, oid: Oid) -> Result<Vec<u8>, VaultError> {
+        Ok(self.repo.find_blob(oid)?.content().to_vec())
+    }
+
+    pub fn write_blob(&self, bytes: &[u8]) -> Result<Oid, VaultError> {
+        Ok(self.repo.blob(bytes)?)
+    }
+
+    /// The tree of `base` with `upserts` written and `removes` gone; files
+    /// the change does not name (including non-page files) stay as they are.
+    pub fn updated_tree(
+        &self,
+        base: Oid,
+        upserts: &[(String, Oid)],
+        removes: &[String],
+    ) -> Result<Oid, VaultError> {
+        let base_tree = self.repo.find_commit(base)?.tree()?;
+        let mut builder = TreeUpdateBuilder::new();
+        for path in removes {
+            builder.remove(path.as_str());
+        }
+        for (path, blob) in upserts {
+            builder.upsert(path.as_str(), *blob, FileMode::Blob);
+        }
+        Ok(builder.create_updated(&self.repo, &base_tree)?)
+    }
+
+    pub fn tree_of(&self, commit: Oid) -> Result<Oid, VaultError> {
+        Ok(self.repo.find_commit(commit)?.tree_id())
+    }
+
+    /// A commit by the sync bot. Nothing points at it until a ref update
+    /// is applied.
+    pub fn commit(&self, tree: Oid, parents: &[Oid], message: &str) -> Result<Oid, VaultError> {
+        let sig = Signature::now(BOT_NAME, BOT_EMAIL)?;
+        let tree = self.repo.find_tree(tree)?;
+        let parents = parents
+            .iter()
+            .map(|p| self.repo.find_commit(*p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
+        Ok(self
+            .repo
+            .commit(None, &sig, &sig, message, &tree, &parent_refs)?)
+    }
+
+    /// True when `ancestor` is `descendant` or one of its ancestors.
+    pub fn is_ancestor(&self, ancestor: Oid, descendant: Oid) -> Result<bool, VaultError> {
+        Ok(ancestor == descendant || self.repo.graph_descendant_of(descendant, ancestor)?)
+    }
+
+    /// Applies planned ref moves in order, each a compare-and-swap. Returns
+    /// the updates that lost their race (the ref had moved since planning);
+    /// the next cycle starts from whatever the ref holds then.
+    pub fn apply_ref_updates(&self, updates: &[RefUpdate]) -> Result<Vec<RefUpdate>, VaultError> {
+        let mut lost = Vec::new();
+        for u in updates {
+            if u.old == u.new {
+                continue;
+            }
+            let result = self.repo.reference_matching(
+                &u.name,
+                u.new,
+                true,
+                u.old,
+                "gitsync: cycle",
+            );
+            match result {
+                Ok(_) => {}
+                Err(e) if e.code() == git2::ErrorCode::Modified => lost.push(u.clone()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(lost)
+    }
+}
+
+fn is_regular(mode: i32) -> bool {
+    mode == i32::from(FileMode::Blob) || mode == i32::from(FileMode::BlobExecutable)
+}
+
+fn write_executable(path: &Path, text: &str) -> Result<(), VaultError> {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = path.with_extension("gitsync-tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fresh() -> (tempfile::TempDir, Vault, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = vault_path(dir.path(), "0190c0de-0000-7000-8000-000000000001");
+        let vault = Vault::open_or_init(&path).unwrap();
+        (dir, vault, path)
+    }
+
+    #[test]
+    fn new_vault_has_one_empty_root_commit_on_both_branches() {
+        let (_dir, vault, path) = fresh();
+        let main = vault.required_ref(MAIN).unwrap();
+        assert_eq!(vault.required_ref(DOCMOST).unwrap(), main);
+        assert_eq!(vault.required_ref(LAST_PUSHED).unwrap(), main);
+        let commit = vault.repo.find_commit(main).unwrap();
+        assert_eq!(commit.parent_count(), 0);
+        assert_eq!(commit.tree().unwrap().len(), 0);
+        assert_eq!(vault.repo.head().unwrap().name(), Some(MAIN));
+        assert!(vault.repo.is_bare());
+        let hook = std::fs::read_to_string(path.join("hooks/pre-receive")).unwrap();
+        assert!(hook.contains("refs/heads/docmost|refs/gitsync/*"));
+        let config = vault.repo.config().unwrap();
+        assert!(config.get_bool("receive.denyNonFastForwards").unwrap());
+    }
+
+    #[test]
+    fn reopening_keeps_history() {
+        let (_dir, vault, path) = fresh();
+        let root = vault.required_ref(MAIN).unwrap();
+        let blob = vault.write_blob(b"x").unwrap();
+        let tree = vault.updated_tree(root, &[("a.md".into(), blob)], &[]).unwrap();
+        let c = vault.commit(tree, &[root], "m").unwrap();
+        let lost = vault
+            .apply_ref_updates(&[RefUpdate { name: MAIN.into(), old: root, new: c }])
+            .unwrap();
+        assert!(lost.is_empty());
+        let again = Vault::open_or_init(&path).unwrap();
+        assert_eq!(again.required_ref(MAIN).unwrap(), c);
+        assert_eq!(again.required_ref(DOCMOST).unwrap(), root);
+    }
+
+    #[test]
+    fn ref_update_is_compare_and_swap() {
+        let (_dir, vault, _path) = fresh();
+        let root = vault.required_ref(MAIN).unwrap();
+        let tree = vault.tree_of(root).unwrap();
+        let a = vault.commit(tree, &[root], "a").unwrap();
+        let b = vault.commit(tree, &[root], "b").unwrap();
+        let first = RefUpdate { name: MAIN.into(), old: root, new: a };
+        let stale = RefUpdate { name: MAIN.into(), old: root, new: b };
+        assert!(vault.apply_ref_updates(&[first]).unwrap().is_empty());
+        assert_eq!(vault.apply_ref_updates(&[stale.clone()]).unwrap(), vec![stale]);
+        assert_eq!(vault.required_ref(MAIN).unwrap(), a);
+    }
+
+    #[test]
+    fn page_files_skip_non_pages_symlinks_and_dot_folders() {
+        let (_dir, vault, _path) = fresh();
+        let root = vault.required_ref(MAIN).unwrap();
+        let blob = vault.write_blob(b"body").unwrap();
+        let tree = vault
+            .updated_tree(
+                root,
+                &[
+                    ("A.md".into(), blob),
+                    ("B/C.md".into(), blob),
+                    (".obsidian/x.md".into(), blob),
+                    ("img.png".into(), blob),
+                ],
+                &[],
+            )
+            .unwrap();
+        // A symlink named like a page must not count as one.
+        let mut tb = vault.repo.treebuilder(Some(&vault.repo.find_tree(tree).unwrap())).unwrap();
+        tb.insert("link.md", blob, i32::from(FileMode::Link)).unwrap();
+        let tree = tb.write().unwrap();
+        let c = vault.commit(tree, &[root], "t").unwrap();
+        let files: Vec<String> = vault.page_files(c).unwrap().into_keys().collect();
+        assert_eq!(files, vec!["A.md".to_string(), "B/C.md".to_string()]);
+    }
+
+    #[test]
+    fn updated_tree_removes_and_keeps_unnamed_files() {
+        let (_dir, vault, _path) = fresh();
+        let root = vault.required_ref(MAIN).unwrap();
+        let blob = vault.write_blob(b"1").unwrap();
+        let t1 = vault
+            .updated_tree(root, &[("P.md".into(), blob), ("notes.txt".into(), blob)], &[])
+            .unwrap();
+        let c1 = vault.commit(t1, &[root], "1").unwrap();
+        let t2 = vault
+            .updated_tree(c1, &[("P/P.md".into(), blob)], &["P.md".into()])
+            .unwrap();
+        let c2 = vault.commit(t2, &[c1], "2").unwrap();
+        let tree = vault.repo.find_commit(c2).unwrap().tree().unwrap();
+        assert!(tree.get_path(Path::new("P/P.md")).is_ok());
+        assert!(tree.get_path(Path::new("P.md")).is_err());
+        assert!(tree.get_path(Path::new("notes.txt")).is_ok());
+        assert!(vault.is_ancestor(c1, c2).unwrap());
+        assert!(!vault.is_ancestor(c2, c1).unwrap());
+    }
+
+    #[test]
+    fn a_file_in_the_way_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = vault_path(dir.path(), "0190c0de-0000-7000-8000-000000000002");
+        std::fs::write(&path, "not a repo").unwrap();
+        let err = Vault::open_or_init(&path).err().unwrap();
+        assert!(err.0.contains("is not a directory"), "{err}");
+    }
+}
