@@ -1,0 +1,316 @@
+//! One cycle for one space, as both the worker and `gitsync_run_once` run
+//! it: the skip checks, the space lock, the engine inside a subtransaction,
+//! the status row, the run history, and the ref moves deferred to commit.
+
+use gitsync_engine::model::{space_lock_key, LOCK_CLASS};
+use gitsync_engine::pull::{self, PullOutcome};
+use gitsync_engine::report::{self, Skip};
+use gitsync_engine::vault::{vault_path, RefUpdate, Vault};
+use pgrx::datum::DatumWithOid;
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use pgrx::spi::SpiClient;
+use pgrx::{register_xact_callback, PgXactCallbackEvent};
+use serde_json::Value;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+
+use crate::guc;
+use crate::store::SpiStore;
+
+/// The backend type the worker registers; `in-progress` is told from
+/// `lock-held` by it.
+pub const WORKER_TYPE: &str = "gitsync worker";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Worker,
+    Manual,
+}
+
+impl Trigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Worker => "worker",
+            Trigger::Manual => "manual",
+        }
+    }
+}
+
+/// Runs one cycle of `space_id` in the current transaction and returns the
+/// SQL result. A per-space problem never raises: it is the result.
+pub fn run_space(space_id: &str, trigger: Trigger) -> Value {
+    let started = now();
+    Spi::connect_mut(|client| match precheck(client, space_id) {
+        Err(skip) => {
+            record_skip(client, space_id, skip);
+            let result = report::skipped(space_id, skip);
+            if skip != Skip::SpaceNotFound {
+                record_history(client, space_id, trigger, &started, &result, &[]);
+            }
+            result
+        }
+        Ok(()) => {
+            let (result, warnings) = match cycle_in_subtransaction(space_id) {
+                Ok(outcome) => {
+                    defer_ref_updates(vault_path(&guc::vault_root(), space_id), outcome.ref_updates.clone());
+                    record_success(client, space_id, &outcome);
+                    (report::ran(space_id, &outcome), outcome.warnings)
+                }
+                Err(error) => {
+                    record_failure(client, space_id, &error);
+                    (report::failed(space_id, &error), vec![])
+                }
+            };
+            for w in &warnings {
+                pgrx::log!("gitsync: space {space_id}: {w}");
+            }
+            record_history(client, space_id, trigger, &started, &result, &warnings);
+            result
+        }
+    })
+}
+
+/// The skip reasons, checked in the order SPEC §2 lists them; the last
+/// check takes the space's lock, held until the transaction ends.
+fn precheck(client: &mut SpiClient, space_id: &str) -> Result<(), Skip> {
+    if !guc::enabled() {
+        return Err(Skip::Disabled);
+    }
+    let user_ok = match guc::service_user_id() {
+        Some(user) => bool_query(
+            client,
+            "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1::uuid AND deleted_at IS NULL)",
+            &[user.as_str().into()],
+        ),
+        None => false,
+    };
+    if !user_ok {
+        return Err(Skip::NoServiceUser);
+    }
+    let space = client
+        .update(
+            "SELECT coalesce(settings -> 'gitSync' ->> 'enabled' = 'true', false) FROM spaces
+              WHERE id = $1::uuid AND deleted_at IS NULL",
+            None,
+            &[space_id.into()],
+        )
+        .ok()
+        .filter(|t| !t.is_empty())
+        .and_then(|t| t.first().get_one::<bool>().ok().flatten());
+    match space {
+        None => return Err(Skip::SpaceNotFound),
+        Some(false) => return Err(Skip::SpaceNotEnabled),
+        Some(true) => {}
+    }
+    let key = space_lock_key(space_id);
+    if bool_query(
+        client,
+        "SELECT pg_try_advisory_xact_lock($1::int4, $2::int4)",
+        &[LOCK_CLASS.into(), key.into()],
+    ) {
+        return Ok(());
+    }
+    let holder_is_worker = bool_query(
+        client,
+        "SELECT EXISTS (
+             SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+              WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+                AND l.classid::int8 = $1 AND l.objid::int8 = $2
+                AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND a.backend_type = $3)",
+        &[lock_class().into(), lock_objid(key).into(), WORKER_TYPE.into()],
+    );
+    Err(if holder_is_worker { Skip::InProgress } else { Skip::LockHeld })
+}
+
+/// `pg_locks.classid` of gitsync's locks (an oid, so unsigned).
+pub fn lock_class() -> i64 {
+    i64::from(LOCK_CLASS as u32)
+}
+
+/// `pg_locks.objid` of a space's lock (an oid, so unsigned).
+pub fn lock_objid(key: i32) -> i64 {
+    i64::from(key as u32)
+}
+
+fn bool_query(client: &mut SpiClient, sql: &str, args: &[DatumWithOid]) -> bool {
+    client
+        .update(sql, None, args)
+        .and_then(|t| t.first().get_one::<bool>())
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
+
+/// Runs the engine in a subtransaction so that an ERROR anywhere in it
+/// (ours or Postgres') rolls back only the cycle's own writes; the caller's
+/// transaction goes on and records the failure.
+fn cycle_in_subtransaction(space_id: &str) -> Result<PullOutcome, String> {
+    // SAFETY: the standard internal-subtransaction protocol of PL handlers:
+    // remember the memory context and resource owner, begin, and on either
+    // outcome release or roll back, then restore both.
+    unsafe {
+        let context = pg_sys::CurrentMemoryContext;
+        let owner = pg_sys::CurrentResourceOwner;
+        pg_sys::BeginInternalSubTransaction(std::ptr::null());
+        pg_sys::MemoryContextSwitchTo(context);
+        let result = PgTryBuilder::new(AssertUnwindSafe(|| engine_cycle(space_id)))
+            .catch_others(|caught| Err(caught_message(caught)))
+            .execute();
+        match result {
+            Ok(_) => pg_sys::ReleaseCurrentSubTransaction(),
+            Err(_) => pg_sys::RollbackAndReleaseCurrentSubTransaction(),
+        }
+        pg_sys::MemoryContextSwitchTo(context);
+        pg_sys::CurrentResourceOwner = owner;
+        result
+    }
+}
+
+fn engine_cycle(space_id: &str) -> Result<PullOutcome, String> {
+    let vault = Vault::open_or_init(&vault_path(&guc::vault_root(), space_id)).map_err(|e| e.to_string())?;
+    Spi::connect_mut(|client| {
+        let mut store = SpiStore { client };
+        pull::pull(&mut store, &vault, space_id).map_err(|e| e.to_string())
+    })
+}
+
+pub fn caught_message(caught: pg_sys::panic::CaughtError) -> String {
+    match caught {
+        pg_sys::panic::CaughtError::PostgresError(r) | pg_sys::panic::CaughtError::ErrorReport(r) => {
+            r.message().to_string()
+        }
+        pg_sys::panic::CaughtError::RustPanic { ereport, .. } => {
+            format!("internal error: {}", ereport.message())
+        }
+    }
+}
+
+/// Moves the vault's refs once the transaction has committed, while the
+/// space lock is still held (locks are released after commit callbacks).
+/// A ref that moved meanwhile (a user's push) is left alone: the next
+/// cycle starts from it.
+fn defer_ref_updates(path: PathBuf, updates: Vec<RefUpdate>) {
+    if updates.is_empty() {
+        return;
+    }
+    register_xact_callback(PgXactCallbackEvent::Commit, move || {
+        let outcome = Vault::open_or_init(&path).and_then(|v| v.apply_ref_updates(&updates));
+        match outcome {
+            Ok(lost) => {
+                for u in lost {
+                    pgrx::log!("gitsync: {} moved during the cycle; left as it is", u.name);
+                }
+            }
+            Err(e) => pgrx::warning!("gitsync: could not move refs of {}: {e}", path.display()),
+        }
+    });
+}
+
+fn now() -> String {
+    // clock_timestamp, not now(): a manual run inside a long transaction
+    // should report when it ran.
+    Spi::get_one::<String>("SELECT clock_timestamp()::text")
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+fn record_skip(client: &mut SpiClient, space_id: &str, skip: Skip) {
+    if skip == Skip::SpaceNotFound {
+        return;
+    }
+    run_status_sql(
+        client,
+        "INSERT INTO gitsync.space_state AS s (space_id, last_skipped_at, last_skip_reason)
+         VALUES ($1::uuid, clock_timestamp(), $2)
+         ON CONFLICT (space_id) DO UPDATE
+            SET last_skipped_at = excluded.last_skipped_at, last_skip_reason = excluded.last_skip_reason",
+        &[space_id.into(), skip.as_str().into()],
+    );
+}
+
+fn record_success(client: &mut SpiClient, space_id: &str, outcome: &PullOutcome) {
+    let first = outcome.failures.first().map(|f| report::failure(f).to_string());
+    run_status_sql(
+        client,
+        "INSERT INTO gitsync.space_state AS s
+                (space_id, last_run_at, last_result, last_error, last_success_at, consecutive_failures,
+                 pull_failures, first_pull_failure, main_commit, docmost_commit)
+         VALUES ($1::uuid, clock_timestamp(), 'ok', NULL, clock_timestamp(), 0, $2, $3::jsonb, $4, $5)
+         ON CONFLICT (space_id) DO UPDATE
+            SET last_run_at = excluded.last_run_at, last_result = 'ok', last_error = NULL,
+                last_success_at = excluded.last_success_at, consecutive_failures = 0,
+                pull_failures = excluded.pull_failures, first_pull_failure = excluded.first_pull_failure,
+                main_commit = excluded.main_commit, docmost_commit = excluded.docmost_commit",
+        &[
+            space_id.into(),
+            (outcome.failures.len() as i32).into(),
+            first.into(),
+            outcome.main.to_string().into(),
+            outcome.docmost.to_string().into(),
+        ],
+    );
+}
+
+/// Records a failed cycle; logs only when a healthy space starts failing,
+/// so a space that stays broken does not flood the log.
+fn record_failure(client: &mut SpiClient, space_id: &str, error: &str) {
+    let previous = client
+        .update(
+            "INSERT INTO gitsync.space_state AS s
+                    (space_id, last_run_at, last_result, last_error, consecutive_failures)
+             VALUES ($1::uuid, clock_timestamp(), 'failed', $2, 1)
+             ON CONFLICT (space_id) DO UPDATE
+                SET last_run_at = excluded.last_run_at, last_result = 'failed',
+                    last_error = excluded.last_error,
+                    consecutive_failures = s.consecutive_failures + 1
+             RETURNING consecutive_failures",
+            None,
+            &[space_id.into(), error.into()],
+        )
+        .and_then(|t| t.first().get_one::<i32>());
+    if matches!(previous, Ok(Some(1))) {
+        pgrx::warning!("gitsync: space {space_id} is failing: {error}");
+    }
+}
+
+fn record_history(
+    client: &mut SpiClient,
+    space_id: &str,
+    trigger: Trigger,
+    started: &str,
+    result: &Value,
+    warnings: &[String],
+) {
+    run_status_sql(
+        client,
+        "INSERT INTO gitsync.run_history (space_id, trigger, started_at, result, warnings)
+         VALUES ($1::uuid, $2, $3::timestamptz, $4::jsonb, $5)",
+        &[
+            space_id.into(),
+            trigger.as_str().into(),
+            started.into(),
+            result.to_string().into(),
+            warnings.to_vec().into(),
+        ],
+    );
+    run_status_sql(
+        client,
+        "DELETE FROM gitsync.run_history
+          WHERE space_id = $1::uuid
+            AND id < (SELECT min(id) FROM (SELECT id FROM gitsync.run_history
+                                            WHERE space_id = $1::uuid
+                                            ORDER BY id DESC LIMIT $2) AS kept)",
+        &[space_id.into(), guc::run_history_limit().into()],
+    );
+}
+
+/// Status bookkeeping must not turn a finished cycle into an error; a
+/// failure here is an ERROR from Postgres and aborts like any other.
+fn run_status_sql(client: &mut SpiClient, sql: &str, args: &[DatumWithOid]) {
+    if let Err(e) = client.update(sql, None, args) {
+        pgrx::error!("gitsync: could not record status: {e}");
+    }
+}
