@@ -1,0 +1,27 @@
+# gitsync — the two commands are `make demo` and `make test` (see README).
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+CARGO_TARGET_DIR ?= $(CURDIR)/target
+export CARGO_TARGET_DIR
+
+.PHONY: deps install demo test unit e2e lint
+
+deps:
+	bash .ci/install-deps
+
+install: deps
+	cargo pgrx install --pg-config $(PG_CONFIG)
+
+demo: install
+	bash scripts/demo.sh
+
+unit: deps
+	cargo test -p gitsync-engine
+
+e2e: install
+	cargo test -p gitsync-pg-test -- --test-threads=2
+
+lint: deps
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+test: lint unit e2e
