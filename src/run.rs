@@ -43,9 +43,9 @@ pub fn run_space(space_id: &str, trigger: Trigger) -> Value {
     let started = now();
     Spi::connect_mut(|client| match precheck(client, space_id) {
         Err(skip) => {
-            record_skip(client, space_id, skip);
             let result = report::skipped(space_id, skip);
-            if skip != Skip::SpaceNotFound {
+            if is_recorded(skip) && try_space_lock(client, space_id) {
+                record_skip(client, space_id, skip);
                 record_history(client, space_id, trigger, &started, &result, &[]);
             }
             result
@@ -103,14 +103,10 @@ fn precheck(client: &mut SpiClient, space_id: &str) -> Result<(), Skip> {
         Some(false) => return Err(Skip::SpaceNotEnabled),
         Some(true) => {}
     }
-    let key = space_lock_key(space_id);
-    if bool_query(
-        client,
-        "SELECT pg_try_advisory_xact_lock($1::int4, $2::int4)",
-        &[LOCK_CLASS.into(), key.into()],
-    ) {
+    if try_space_lock(client, space_id) {
         return Ok(());
     }
+    let key = space_lock_key(space_id);
     let holder_is_worker = bool_query(
         client,
         "SELECT EXISTS (
@@ -122,6 +118,24 @@ fn precheck(client: &mut SpiClient, space_id: &str) -> Result<(), Skip> {
         &[lock_class().into(), lock_objid(key).into(), WORKER_TYPE.into()],
     );
     Err(if holder_is_worker { Skip::InProgress } else { Skip::LockHeld })
+}
+
+/// Takes the space's advisory lock for the rest of the transaction. Taken
+/// with a mutating SPI call so that later reads get a fresh snapshot.
+fn try_space_lock(client: &mut SpiClient, space_id: &str) -> bool {
+    bool_query(
+        client,
+        "SELECT pg_try_advisory_xact_lock($1::int4, $2::int4)",
+        &[LOCK_CLASS.into(), space_lock_key(space_id).into()],
+    )
+}
+
+/// Which skips leave a trace in the status and history tables. Those rows
+/// are written only under the space lock: a run that cannot take it must
+/// not queue behind the holder's row locks (the holder may be a session
+/// sitting in an open transaction), and the holder records its own run.
+fn is_recorded(skip: Skip) -> bool {
+    !matches!(skip, Skip::SpaceNotFound | Skip::LockHeld | Skip::InProgress)
 }
 
 /// `pg_locks.classid` of gitsync's locks (an oid, so unsigned).
@@ -218,9 +232,6 @@ fn now() -> String {
 }
 
 fn record_skip(client: &mut SpiClient, space_id: &str, skip: Skip) {
-    if skip == Skip::SpaceNotFound {
-        return;
-    }
     run_status_sql(
         client,
         "INSERT INTO gitsync.space_state AS s (space_id, last_skipped_at, last_skip_reason)
