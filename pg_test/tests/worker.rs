@@ -46,8 +46,20 @@ fn failing_space_is_isolated_reported_and_recovers() {
     let bad = c.new_space("bad");
     let good = c.new_space("good");
     c.set_service_user(&good.service_user_id);
-    // A regular file where the vault directory should be.
-    std::fs::write(c.vault_path(&bad.id), "not a repository\n").unwrap();
+    // A regular file where the vault directory should be. The worker may
+    // already have created the vault, and may create it again between our
+    // removal and our write, so retry until the file is in place.
+    let blocker = c.vault_path(&bad.id);
+    c.wait_until(WORKER_TIMEOUT, "a file in place of the bad vault", || {
+        if blocker.is_dir() {
+            let _ = std::fs::remove_dir_all(&blocker);
+        }
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&blocker)
+            .is_ok()
+    });
     let bad_page = c.insert_page(&bad, "wbad000001", "Bad", None, "Bad text");
     let g1 = c.insert_page(&good, "wgood00001", "Good", None, "Good text");
     c.wait_for_file(&good.id, "Good.md", &page_file(&g1, "Good text"));
