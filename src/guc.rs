@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 static ENABLED: GucSetting<bool> = GucSetting::<bool>::new(false);
-static DATABASE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c"postgres"));
+static DATABASE: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"postgres"));
 static SERVICE_USER_ID: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static POLL_INTERVAL_S: GucSetting<i32> = GucSetting::<i32>::new(15);
 static VAULT_ROOT: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);

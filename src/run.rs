@@ -53,7 +53,10 @@ pub fn run_space(space_id: &str, trigger: Trigger) -> Value {
         Ok(()) => {
             let (result, warnings) = match cycle_in_subtransaction(space_id) {
                 Ok(outcome) => {
-                    defer_ref_updates(vault_path(&guc::vault_root(), space_id), outcome.ref_updates.clone());
+                    defer_ref_updates(
+                        vault_path(&guc::vault_root(), space_id),
+                        outcome.ref_updates.clone(),
+                    );
                     record_success(client, space_id, &outcome);
                     (report::ran(space_id, &outcome), outcome.warnings)
                 }
@@ -115,9 +118,17 @@ fn precheck(client: &mut SpiClient, space_id: &str) -> Result<(), Skip> {
                 AND l.classid::int8 = $1 AND l.objid::int8 = $2
                 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                 AND a.backend_type = $3)",
-        &[lock_class().into(), lock_objid(key).into(), WORKER_TYPE.into()],
+        &[
+            lock_class().into(),
+            lock_objid(key).into(),
+            WORKER_TYPE.into(),
+        ],
     );
-    Err(if holder_is_worker { Skip::InProgress } else { Skip::LockHeld })
+    Err(if holder_is_worker {
+        Skip::InProgress
+    } else {
+        Skip::LockHeld
+    })
 }
 
 /// Takes the space's advisory lock for the rest of the transaction. Taken
@@ -135,7 +146,10 @@ fn try_space_lock(client: &mut SpiClient, space_id: &str) -> bool {
 /// not queue behind the holder's row locks (the holder may be a session
 /// sitting in an open transaction), and the holder records its own run.
 fn is_recorded(skip: Skip) -> bool {
-    !matches!(skip, Skip::SpaceNotFound | Skip::LockHeld | Skip::InProgress)
+    !matches!(
+        skip,
+        Skip::SpaceNotFound | Skip::LockHeld | Skip::InProgress
+    )
 }
 
 /// `pg_locks.classid` of gitsync's locks (an oid, so unsigned).
@@ -183,7 +197,8 @@ fn cycle_in_subtransaction(space_id: &str) -> Result<PullOutcome, String> {
 }
 
 fn engine_cycle(space_id: &str) -> Result<PullOutcome, String> {
-    let vault = Vault::open_or_init(&vault_path(&guc::vault_root(), space_id)).map_err(|e| e.to_string())?;
+    let vault = Vault::open_or_init(&vault_path(&guc::vault_root(), space_id))
+        .map_err(|e| e.to_string())?;
     Spi::connect_mut(|client| {
         let mut store = SpiStore { client };
         pull::pull(&mut store, &vault, space_id).map_err(|e| e.to_string())
@@ -192,9 +207,8 @@ fn engine_cycle(space_id: &str) -> Result<PullOutcome, String> {
 
 pub fn caught_message(caught: pg_sys::panic::CaughtError) -> String {
     match caught {
-        pg_sys::panic::CaughtError::PostgresError(r) | pg_sys::panic::CaughtError::ErrorReport(r) => {
-            r.message().to_string()
-        }
+        pg_sys::panic::CaughtError::PostgresError(r)
+        | pg_sys::panic::CaughtError::ErrorReport(r) => r.message().to_string(),
         pg_sys::panic::CaughtError::RustPanic { ereport, .. } => {
             format!("internal error: {}", ereport.message())
         }
@@ -243,7 +257,10 @@ fn record_skip(client: &mut SpiClient, space_id: &str, skip: Skip) {
 }
 
 fn record_success(client: &mut SpiClient, space_id: &str, outcome: &PullOutcome) {
-    let first = outcome.failures.first().map(|f| report::failure(f).to_string());
+    let first = outcome
+        .failures
+        .first()
+        .map(|f| report::failure(f).to_string());
     run_status_sql(
         client,
         "INSERT INTO gitsync.space_state AS s

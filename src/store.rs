@@ -68,7 +68,10 @@ impl Store for SpiStore<'_, '_> {
         Ok(pages)
     }
 
-    fn page_contents(&mut self, ids: &[String]) -> Result<HashMap<String, Option<Value>>, StoreError> {
+    fn page_contents(
+        &mut self,
+        ids: &[String],
+    ) -> Result<HashMap<String, Option<Value>>, StoreError> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
@@ -102,7 +105,10 @@ impl Store for SpiStore<'_, '_> {
         )?;
         let mut out = HashMap::with_capacity(table.len());
         for row in table {
-            let row_data = PageRow { space_id: required_text(&row, 2)?, deleted: boolean(&row, 3)? };
+            let row_data = PageRow {
+                space_id: required_text(&row, 2)?,
+                deleted: boolean(&row, 3)?,
+            };
             out.insert(required_text(&row, 1)?, row_data);
         }
         Ok(out)

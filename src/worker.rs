@@ -2,7 +2,9 @@
 //! `gitsync.database`, a cycle per enabled space every poll interval, each
 //! in its own transaction.
 
-use pgrx::bgworkers::{BackgroundWorker, BackgroundWorkerBuilder, BgWorkerStartTime, SignalWakeFlags};
+use pgrx::bgworkers::{
+    BackgroundWorker, BackgroundWorkerBuilder, BgWorkerStartTime, SignalWakeFlags,
+};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use std::ffi::CString;
@@ -33,7 +35,10 @@ pub fn register() {
 pub extern "C-unwind" fn gitsync_worker_main(_arg: pg_sys::Datum) {
     BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP | SignalWakeFlags::SIGTERM);
     BackgroundWorker::connect_worker_to_spi(Some(&guc::database()), None);
-    pgrx::log!("gitsync: worker started on database \"{}\"", guc::database());
+    pgrx::log!(
+        "gitsync: worker started on database \"{}\"",
+        guc::database()
+    );
 
     let mut readiness = Readiness::Unknown;
     loop {
@@ -75,7 +80,10 @@ fn tick(previous: Readiness) -> Readiness {
     };
     if now == Readiness::Ready {
         if previous == Readiness::Waiting {
-            pgrx::log!("gitsync: database \"{}\" is ready; syncing", guc::database());
+            pgrx::log!(
+                "gitsync: database \"{}\" is ready; syncing",
+                guc::database()
+            );
         }
         run_enabled_spaces();
     }
@@ -83,10 +91,12 @@ fn tick(previous: Readiness) -> Readiness {
 }
 
 fn database_ready() -> Result<(), String> {
-    let installed = Spi::get_one::<bool>("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'gitsync')")
-        .ok()
-        .flatten()
-        .unwrap_or(false);
+    let installed = Spi::get_one::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'gitsync')",
+    )
+    .ok()
+    .flatten()
+    .unwrap_or(false);
     if !installed {
         return Err(format!(
             "database \"{}\" has no gitsync extension (run CREATE EXTENSION gitsync there)",
@@ -119,7 +129,10 @@ fn run_enabled_spaces() {
                     None,
                     &[],
                 )
-                .map(|rows| rows.filter_map(|r| r.get::<String>(1).ok().flatten()).collect::<Vec<_>>())
+                .map(|rows| {
+                    rows.filter_map(|r| r.get::<String>(1).ok().flatten())
+                        .collect::<Vec<_>>()
+                })
                 .unwrap_or_default()
         })
     });
@@ -134,7 +147,10 @@ fn run_enabled_spaces() {
         if shutdown_requested() {
             return;
         }
-        report_activity(pg_sys::BackendState::STATE_RUNNING, &format!("gitsync: syncing space {space_id}"));
+        report_activity(
+            pg_sys::BackendState::STATE_RUNNING,
+            &format!("gitsync: syncing space {space_id}"),
+        );
         if let Err(e) = in_transaction(|| run::run_space(&space_id, Trigger::Worker)) {
             pgrx::warning!("gitsync: cycle of space {space_id} aborted: {e}");
         }

@@ -80,11 +80,19 @@ struct Tree<'a> {
 
 impl<'a> Tree<'a> {
     fn new(all: &'a [PageMeta]) -> Tree<'a> {
-        let trashed: HashSet<&str> = all.iter().filter(|p| p.deleted).map(|p| p.id.as_str()).collect();
+        let trashed: HashSet<&str> = all
+            .iter()
+            .filter(|p| p.deleted)
+            .map(|p| p.id.as_str())
+            .collect();
         let mut pages: Vec<&PageMeta> = all.iter().filter(|p| !p.deleted).collect();
         pages.sort_by(|a, b| (&a.slug_id, &a.id).cmp(&(&b.slug_id, &b.id)));
         pages.dedup_by(|a, b| a.id == b.id);
-        let index: HashMap<&str, usize> = pages.iter().enumerate().map(|(i, p)| (p.id.as_str(), i)).collect();
+        let index: HashMap<&str, usize> = pages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.as_str(), i))
+            .collect();
         let mut parent: Vec<Option<usize>> = pages
             .iter()
             .map(|p| p.parent_id.as_deref().and_then(|id| index.get(id).copied()))
@@ -92,7 +100,11 @@ impl<'a> Tree<'a> {
         break_cycles(&mut parent);
         let under_trash: Vec<bool> = pages
             .iter()
-            .map(|p| p.parent_id.as_deref().is_some_and(|id| trashed.contains(id)))
+            .map(|p| {
+                p.parent_id
+                    .as_deref()
+                    .is_some_and(|id| trashed.contains(id))
+            })
             .collect();
         let mut kids = vec![Vec::new(); pages.len()];
         let mut roots = Vec::new();
@@ -105,7 +117,12 @@ impl<'a> Tree<'a> {
                 None => roots.push(i),
             }
         }
-        Tree { pages, index, kids, roots }
+        Tree {
+            pages,
+            index,
+            kids,
+            roots,
+        }
     }
 
     /// Visible children of `parent` (`None` = the roots), in sorted order.
@@ -155,7 +172,13 @@ impl<'a> Tree<'a> {
         }
     }
 
-    fn place(&self, page: usize, dir: &str, names: &HashMap<usize, String>, out: &mut BTreeMap<String, String>) {
+    fn place(
+        &self,
+        page: usize,
+        dir: &str,
+        names: &HashMap<usize, String>,
+        out: &mut BTreeMap<String, String>,
+    ) {
         let name = &names[&page];
         let id = self.pages[page].id.clone();
         if self.has_children(page) {
@@ -226,7 +249,11 @@ fn make_unique(tree: &Tree, paths: BTreeMap<String, String>) -> BTreeMap<String,
         let page = tree.pages[tree.index[id.as_str()]];
         let stem = path.strip_suffix(".md").unwrap_or(path);
         let unique = std::iter::once(path.clone())
-            .chain([&page.slug_id, &page.id].iter().map(|tag| format!("{stem} ~{tag}.md")))
+            .chain(
+                [&page.slug_id, &page.id]
+                    .iter()
+                    .map(|tag| format!("{stem} ~{tag}.md")),
+            )
             .find(|c| !taken.contains(&fold(c)))
             .unwrap_or_else(|| format!("{stem} ~{}.md", page.id));
         taken.insert(fold(&unique));
@@ -259,13 +286,23 @@ mod tests {
     }
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        items
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
     fn leaves_folders_and_folder_notes() {
-        let pages = [page("a", "s1", "A", None), page("b", "s2", "B", None), page("c", "s3", "C", Some("b"))];
-        assert_eq!(layout(&pages), pairs(&[("a", "A.md"), ("b", "B/B.md"), ("c", "B/C.md")]));
+        let pages = [
+            page("a", "s1", "A", None),
+            page("b", "s2", "B", None),
+            page("c", "s3", "C", Some("b")),
+        ];
+        assert_eq!(
+            layout(&pages),
+            pairs(&[("a", "A.md"), ("b", "B/B.md"), ("c", "B/C.md")])
+        );
     }
 
     #[test]
@@ -302,7 +339,14 @@ mod tests {
             page("1", "aaa", "Notes", None),
             page("2", "mmm", "notes", None),
         ];
-        assert_eq!(layout(&pages), pairs(&[("1", "Notes.md"), ("2", "notes ~mmm.md"), ("3", "Notes ~zzz.md")]));
+        assert_eq!(
+            layout(&pages),
+            pairs(&[
+                ("1", "Notes.md"),
+                ("2", "notes ~mmm.md"),
+                ("3", "Notes ~zzz.md")
+            ])
+        );
     }
 
     #[test]
@@ -340,20 +384,35 @@ mod tests {
     #[test]
     fn a_child_titled_like_its_parent_yields_to_the_folder_note() {
         let pages = [page("p", "s1", "P", None), page("c", "s2", "P", Some("p"))];
-        assert_eq!(layout(&pages), pairs(&[("c", "P/P ~s2.md"), ("p", "P/P.md")]));
+        assert_eq!(
+            layout(&pages),
+            pairs(&[("c", "P/P ~s2.md"), ("p", "P/P.md")])
+        );
     }
 
     #[test]
     fn a_literal_suffix_title_keeps_its_name() {
-        let pages = [page("1", "s1", "A", None), page("2", "s2", "A", None), page("3", "s0", "A ~s2", None)];
-        assert_eq!(layout(&pages), pairs(&[("1", "A.md"), ("2", "A ~2.md"), ("3", "A ~s2.md")]));
+        let pages = [
+            page("1", "s1", "A", None),
+            page("2", "s2", "A", None),
+            page("3", "s0", "A ~s2", None),
+        ];
+        assert_eq!(
+            layout(&pages),
+            pairs(&[("1", "A.md"), ("2", "A ~2.md"), ("3", "A ~s2.md")])
+        );
     }
 
     #[test]
     fn trashed_pages_and_their_subtrees_have_no_path() {
         let mut gone = page("t", "s1", "Trash", None);
         gone.deleted = true;
-        let pages = [gone, page("u", "s2", "Under", Some("t")), page("w", "s3", "Deep", Some("u")), page("k", "s4", "Kept", None)];
+        let pages = [
+            gone,
+            page("u", "s2", "Under", Some("t")),
+            page("w", "s3", "Deep", Some("u")),
+            page("k", "s4", "Kept", None),
+        ];
         assert_eq!(layout(&pages), pairs(&[("k", "Kept.md")]));
     }
 
@@ -367,7 +426,12 @@ mod tests {
         ];
         assert_eq!(
             layout(&pages),
-            pairs(&[("o", "Orphan.md"), ("x", "X/X.md"), ("y", "X/Y.md"), ("z", "Self.md")])
+            pairs(&[
+                ("o", "Orphan.md"),
+                ("x", "X/X.md"),
+                ("y", "X/Y.md"),
+                ("z", "Self.md")
+            ])
         );
     }
 

@@ -33,9 +33,16 @@ pub fn render(id: &str, extra_frontmatter: &[String], body: &str) -> String {
 /// Reads any text as a page file; text without a frontmatter block is all
 /// body and names no page.
 pub fn parse(text: &str) -> PageFile {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text).replace("\r\n", "\n");
+    let text = text
+        .strip_prefix('\u{feff}')
+        .unwrap_or(text)
+        .replace("\r\n", "\n");
     let Some((block, body)) = split_frontmatter(&text) else {
-        return PageFile { id: None, extra_frontmatter: Vec::new(), body: text.trim().to_string() };
+        return PageFile {
+            id: None,
+            extra_frontmatter: Vec::new(),
+            body: text.trim().to_string(),
+        };
     };
     let mut id = None;
     let mut extra_frontmatter = Vec::new();
@@ -45,7 +52,11 @@ pub fn parse(text: &str) -> PageFile {
             _ => extra_frontmatter.push(line.to_string()),
         }
     }
-    PageFile { id: id.filter(|v| !v.is_empty()), extra_frontmatter, body: body.trim().to_string() }
+    PageFile {
+        id: id.filter(|v| !v.is_empty()),
+        extra_frontmatter,
+        body: body.trim().to_string(),
+    }
 }
 
 /// `(frontmatter, body)` when the text opens with a closed `---` block.
@@ -58,14 +69,18 @@ fn split_frontmatter(text: &str) -> Option<(&str, &str)> {
         return Some(("", ""));
     }
     let end = rest.find("\n---\n").map(|at| (at, at + 5)).or_else(|| {
-        rest.strip_suffix("\n---").map(|block| (block.len(), rest.len()))
+        rest.strip_suffix("\n---")
+            .map(|block| (block.len(), rest.len()))
     })?;
     Some((&rest[..end.0], &rest[end.1..]))
 }
 
 fn unquote(value: &str) -> &str {
     for quote in ['"', '\''] {
-        if let Some(inner) = value.strip_prefix(quote).and_then(|v| v.strip_suffix(quote)) {
+        if let Some(inner) = value
+            .strip_prefix(quote)
+            .and_then(|v| v.strip_suffix(quote))
+        {
             return inner;
         }
     }
@@ -77,7 +92,9 @@ fn unquote(value: &str) -> &str {
 /// absolute or climbing out.
 pub fn is_page_path(path: &str) -> bool {
     path.ends_with(".md")
-        && path.split('/').all(|segment| !segment.is_empty() && !segment.starts_with('.'))
+        && path
+            .split('/')
+            .all(|segment| !segment.is_empty() && !segment.starts_with('.'))
 }
 
 #[cfg(test)]
@@ -88,25 +105,46 @@ mod tests {
 
     #[test]
     fn render_is_byte_exact() {
-        assert_eq!(render(ID, &[], "\n\n# Hi\n\ntext\n\n\n"), format!("---\ngitmost_id: {ID}\n---\n\n# Hi\n\ntext\n"));
+        assert_eq!(
+            render(ID, &[], "\n\n# Hi\n\ntext\n\n\n"),
+            format!("---\ngitmost_id: {ID}\n---\n\n# Hi\n\ntext\n")
+        );
     }
 
     #[test]
     fn parse_reads_back_what_render_wrote() {
-        let extra = vec!["tags: [a, b]".to_string(), "aliases:".to_string(), "  - x".to_string()];
+        let extra = vec![
+            "tags: [a, b]".to_string(),
+            "aliases:".to_string(),
+            "  - x".to_string(),
+        ];
         let file = render(ID, &extra, "body");
-        assert_eq!(parse(&file), PageFile { id: Some(ID.into()), extra_frontmatter: extra.clone(), body: "body".into() });
+        assert_eq!(
+            parse(&file),
+            PageFile {
+                id: Some(ID.into()),
+                extra_frontmatter: extra.clone(),
+                body: "body".into()
+            }
+        );
         assert_eq!(render(ID, &parse(&file).extra_frontmatter, "body"), file);
     }
 
     #[test]
     fn parse_tolerates_crlf_bom_and_quotes() {
-        let text = format!("\u{feff}---\r\ntitle: x\r\ngitmost_id: \"{ID}\"\r\n---\r\n\r\nbody\r\nmore\r\n");
+        let text = format!(
+            "\u{feff}---\r\ntitle: x\r\ngitmost_id: \"{ID}\"\r\n---\r\n\r\nbody\r\nmore\r\n"
+        );
         let file = parse(&text);
         assert_eq!(file.id.as_deref(), Some(ID));
         assert_eq!(file.extra_frontmatter, vec!["title: x"]);
         assert_eq!(file.body, "body\nmore");
-        assert_eq!(parse(&format!("---\ngitmost_id: '{ID}'\n---\n")).id.as_deref(), Some(ID));
+        assert_eq!(
+            parse(&format!("---\ngitmost_id: '{ID}'\n---\n"))
+                .id
+                .as_deref(),
+            Some(ID)
+        );
     }
 
     #[test]
@@ -131,9 +169,14 @@ mod tests {
 
     #[test]
     fn a_thematic_break_in_the_body_is_body() {
-        let file = parse(&format!("---\ngitmost_id: {ID}\n---\n\nabove\n\n---\n\nbelow\n"));
+        let file = parse(&format!(
+            "---\ngitmost_id: {ID}\n---\n\nabove\n\n---\n\nbelow\n"
+        ));
         assert_eq!(file.body, "above\n\n---\n\nbelow");
-        assert_eq!(parse(&format!("---\ngitmost_id: {ID}\n---")).id.as_deref(), Some(ID));
+        assert_eq!(
+            parse(&format!("---\ngitmost_id: {ID}\n---")).id.as_deref(),
+            Some(ID)
+        );
     }
 
     #[test]
@@ -147,7 +190,17 @@ mod tests {
         for good in ["A.md", "B/B.md", "deep/er/x y ~abc.md", "_...md"] {
             assert!(is_page_path(good), "{good}");
         }
-        for bad in [".md", ".github/README.md", "a/.hidden/x.md", "a/../b.md", "/abs.md", "a//b.md", "A.MD", "notes.txt", "A.md/"] {
+        for bad in [
+            ".md",
+            ".github/README.md",
+            "a/.hidden/x.md",
+            "a/../b.md",
+            "/abs.md",
+            "a//b.md",
+            "A.MD",
+            "notes.txt",
+            "A.md/",
+        ] {
             assert!(!is_page_path(bad), "{bad}");
         }
     }

@@ -44,7 +44,11 @@ pub struct PullOutcome {
 /// look like an accident rather than an edit (SPEC §6).
 const MASS_DELETE_MIN_FILES: usize = 4;
 
-pub fn pull(store: &mut dyn Store, vault: &Vault, space_id: &str) -> Result<PullOutcome, EngineError> {
+pub fn pull(
+    store: &mut dyn Store,
+    vault: &Vault,
+    space_id: &str,
+) -> Result<PullOutcome, EngineError> {
     let pages = store.space_pages(space_id)?;
     let paths = layout::compute(&pages);
     let state = store.export_state(space_id)?;
@@ -65,11 +69,19 @@ pub fn pull(store: &mut dyn Store, vault: &Vault, space_id: &str) -> Result<Pull
 
     let mut ref_updates = Vec::new();
     if docmost != base {
-        ref_updates.push(RefUpdate { name: DOCMOST.into(), old: base, new: docmost });
+        ref_updates.push(RefUpdate {
+            name: DOCMOST.into(),
+            old: base,
+            new: docmost,
+        });
     }
     let main_now = vault.required_ref(MAIN)?;
     let main = if main_now != docmost && vault.is_ancestor(main_now, docmost)? {
-        ref_updates.push(RefUpdate { name: MAIN.into(), old: main_now, new: docmost });
+        ref_updates.push(RefUpdate {
+            name: MAIN.into(),
+            old: main_now,
+            new: docmost,
+        });
         docmost
     } else {
         main_now
@@ -113,11 +125,17 @@ fn export_changed(
     files: &BTreeMap<String, Oid>,
 ) -> Result<Exported, EngineError> {
     let meta: HashMap<&str, &PageMeta> = pages.iter().map(|p| (p.id.as_str(), p)).collect();
-    let mut out = Exported { upserts: vec![], state: vec![], failures: vec![], placed: HashSet::new() };
+    let mut out = Exported {
+        upserts: vec![],
+        state: vec![],
+        failures: vec![],
+        placed: HashSet::new(),
+    };
     let mut stale = Vec::new();
     for (id, path) in paths {
         let current = state.get(id).is_some_and(|s| {
-            s.matches(meta[id.as_str()], path) && files.get(path).map(Oid::to_string) == Some(s.blob.clone())
+            s.matches(meta[id.as_str()], path)
+                && files.get(path).map(Oid::to_string) == Some(s.blob.clone())
         });
         if current {
             out.placed.insert(id.clone());
@@ -128,7 +146,9 @@ fn export_changed(
     let contents = store.page_contents(&stale)?;
     for id in stale {
         // A page deleted between the two reads is simply seen next cycle.
-        let Some(content) = contents.get(&id) else { continue };
+        let Some(content) = contents.get(&id) else {
+            continue;
+        };
         let path = &paths[&id];
         match convert::export_body(content.as_ref()) {
             Ok(body) => {
@@ -183,8 +203,10 @@ fn plan_removals(
     exported: &Exported,
 ) -> Result<Removal, EngineError> {
     let claimed: HashSet<&str> = paths.values().map(String::as_str).collect();
-    let owner_by_path: HashMap<&str, &str> =
-        state.values().map(|s| (s.path.as_str(), s.page_id.as_str())).collect();
+    let owner_by_path: HashMap<&str, &str> = state
+        .values()
+        .map(|s| (s.path.as_str(), s.page_id.as_str()))
+        .collect();
 
     let mut orphans = Vec::new();
     for (path, blob) in files {
@@ -212,7 +234,11 @@ fn plan_removals(
             if exported.placed.contains(&id) {
                 moves.push(path);
             }
-        } else if state.contains_key(&id) || rows.get(&id).is_some_and(|r| r.deleted || r.space_id != space_id) {
+        } else if state.contains_key(&id)
+            || rows
+                .get(&id)
+                .is_some_and(|r| r.deleted || r.space_id != space_id)
+        {
             absent.push((path, id));
         }
     }
@@ -231,7 +257,11 @@ fn plan_removals(
         .collect();
     let mut removed = moves;
     removed.extend(absent.into_iter().map(|(path, _)| path));
-    Ok(Removal { paths: removed, forgotten, warnings })
+    Ok(Removal {
+        paths: removed,
+        forgotten,
+        warnings,
+    })
 }
 
 /// The page id a file claims, canonicalised; a malformed id claims nothing.
@@ -299,11 +329,16 @@ mod tests {
         fn new() -> World {
             let dir = tempfile::tempdir().unwrap();
             let vault = Vault::open_or_init(&vault_path(dir.path(), SPACE)).unwrap();
-            World { _dir: dir, vault, store: MemStore::default() }
+            World {
+                _dir: dir,
+                vault,
+                store: MemStore::default(),
+            }
         }
 
         fn page(&mut self, n: u32, title: &str, parent: Option<u32>, text: &str) {
-            self.store.put(SPACE, meta(n, title, parent), Some(doc(text)));
+            self.store
+                .put(SPACE, meta(n, title, parent), Some(doc(text)));
         }
 
         fn edit(&mut self, n: u32, f: impl FnOnce(&mut PageMeta, &mut Option<Value>)) {
@@ -315,7 +350,11 @@ mod tests {
         /// One pull with its ref moves applied, as after a commit.
         fn cycle(&mut self) -> PullOutcome {
             let out = pull(&mut self.store, &self.vault, SPACE).unwrap();
-            assert!(self.vault.apply_ref_updates(&out.ref_updates).unwrap().is_empty());
+            assert!(self
+                .vault
+                .apply_ref_updates(&out.ref_updates)
+                .unwrap()
+                .is_empty());
             out
         }
 
@@ -345,9 +384,18 @@ mod tests {
         let out = w.cycle();
         assert_eq!((out.written, out.deleted), (3, 0));
         assert_eq!(w.main_files(), ["A.md", "B/B.md", "B/C.md"]);
-        assert_eq!(w.main_file("A.md"), format!("---\ngitmost_id: {}\n---\n\nHello A\n", id(1)));
-        assert_eq!(w.main_file("B/C.md"), format!("---\ngitmost_id: {}\n---\n\nHello C\n", id(3)));
-        assert_eq!(w.vault.required_ref(MAIN).unwrap(), w.vault.required_ref(DOCMOST).unwrap());
+        assert_eq!(
+            w.main_file("A.md"),
+            format!("---\ngitmost_id: {}\n---\n\nHello A\n", id(1))
+        );
+        assert_eq!(
+            w.main_file("B/C.md"),
+            format!("---\ngitmost_id: {}\n---\n\nHello C\n", id(3))
+        );
+        assert_eq!(
+            w.vault.required_ref(MAIN).unwrap(),
+            w.vault.required_ref(DOCMOST).unwrap()
+        );
     }
 
     #[test]
@@ -358,7 +406,10 @@ mod tests {
         let read_before = w.store.contents_read;
         let out = w.cycle();
         assert!(out.ref_updates.is_empty());
-        assert_eq!(w.store.contents_read, read_before, "an idle cycle reads no body");
+        assert_eq!(
+            w.store.contents_read, read_before,
+            "an idle cycle reads no body"
+        );
         // A restart that lost the export state re-exports byte-identically.
         w.store.state.clear();
         let out = w.cycle();
@@ -378,7 +429,10 @@ mod tests {
         w.edit(5, |m, _| m.parent_id = Some(id(2)));
         let out = w.cycle();
         assert_eq!((out.written, out.deleted), (3, 2));
-        assert_eq!(w.main_files(), ["A.md", "B/B.md", "B/C.md", "B/E.md", "D2.md"]);
+        assert_eq!(
+            w.main_files(),
+            ["A.md", "B/B.md", "B/C.md", "B/E.md", "D2.md"]
+        );
         assert!(w.main_file("A.md").ends_with("\n\nChanged A\n"));
         w.edit(3, |m, _| m.deleted = true);
         let out = w.cycle();
@@ -408,7 +462,11 @@ mod tests {
         }
         let out = w.cycle();
         assert_eq!(out.warnings.len(), 1);
-        assert!(out.warnings[0].starts_with("absence deletions suppressed: 3 of 4"), "{:?}", out.warnings);
+        assert!(
+            out.warnings[0].starts_with("absence deletions suppressed: 3 of 4"),
+            "{:?}",
+            out.warnings
+        );
         // B lost its only child, so it moves to B.md; moves are not held back.
         assert_eq!(out.deleted, 1);
         assert_eq!(w.main_files(), ["A.md", "B.md", "B/C.md", "D.md"]);
@@ -443,7 +501,10 @@ mod tests {
         let out = w.cycle();
         assert_eq!(out.failures.len(), 1);
         let f = &out.failures[0];
-        assert_eq!((f.page_id.as_str(), f.path.as_str(), f.kind), (id(1).as_str(), "A renamed.md", "convert"));
+        assert_eq!(
+            (f.page_id.as_str(), f.path.as_str(), f.kind),
+            (id(1).as_str(), "A renamed.md", "convert")
+        );
         assert!(f.error.contains("bogusNode"), "{}", f.error);
         assert_eq!(w.main_files(), ["A.md", "B/B.md", "B/C.md"]);
         assert!(w.main_file("A.md").ends_with("\n\nHello A\n"));
@@ -463,13 +524,24 @@ mod tests {
         let docmost = w.vault.required_ref(DOCMOST).unwrap();
         let stray = pagefile::render(&id(99), &[], "stray");
         let blob = w.vault.write_blob(stray.as_bytes()).unwrap();
-        let tree = w.vault.updated_tree(docmost, &[("Stray.md".into(), blob)], &[]).unwrap();
+        let tree = w
+            .vault
+            .updated_tree(docmost, &[("Stray.md".into(), blob)], &[])
+            .unwrap();
         let c = w.vault.commit(tree, &[docmost], "stray").unwrap();
         let main = w.vault.required_ref(MAIN).unwrap();
         w.vault
             .apply_ref_updates(&[
-                RefUpdate { name: DOCMOST.into(), old: docmost, new: c },
-                RefUpdate { name: MAIN.into(), old: main, new: c },
+                RefUpdate {
+                    name: DOCMOST.into(),
+                    old: docmost,
+                    new: c,
+                },
+                RefUpdate {
+                    name: MAIN.into(),
+                    old: main,
+                    new: c,
+                },
             ])
             .unwrap();
         // Page A moves to another space.
@@ -484,8 +556,17 @@ mod tests {
         let mut w = abc();
         w.cycle();
         let main = w.vault.required_ref(MAIN).unwrap();
-        let own = w.vault.commit(w.vault.tree_of(main).unwrap(), &[main], "user").unwrap();
-        w.vault.apply_ref_updates(&[RefUpdate { name: MAIN.into(), old: main, new: own }]).unwrap();
+        let own = w
+            .vault
+            .commit(w.vault.tree_of(main).unwrap(), &[main], "user")
+            .unwrap();
+        w.vault
+            .apply_ref_updates(&[RefUpdate {
+                name: MAIN.into(),
+                old: main,
+                new: own,
+            }])
+            .unwrap();
         w.edit(1, |_, c| *c = Some(doc("DB edit")));
         let out = w.cycle();
         assert_eq!(out.written, 1);

@@ -54,7 +54,10 @@ pub trait Store {
     /// Every page row of the space, live and trashed, without bodies.
     fn space_pages(&mut self, space_id: &str) -> Result<Vec<PageMeta>, StoreError>;
     /// `content` of the given pages (None where the column is NULL).
-    fn page_contents(&mut self, ids: &[String]) -> Result<HashMap<String, Option<Value>>, StoreError>;
+    fn page_contents(
+        &mut self,
+        ids: &[String],
+    ) -> Result<HashMap<String, Option<Value>>, StoreError>;
     /// The rows that exist for the given ids, in any space.
     fn page_rows(&mut self, ids: &[String]) -> Result<HashMap<String, PageRow>, StoreError>;
     fn export_state(&mut self, space_id: &str) -> Result<HashMap<String, ExportState>, StoreError>;
@@ -97,7 +100,10 @@ impl Store for MemStore {
             .collect())
     }
 
-    fn page_contents(&mut self, ids: &[String]) -> Result<HashMap<String, Option<Value>>, StoreError> {
+    fn page_contents(
+        &mut self,
+        ids: &[String],
+    ) -> Result<HashMap<String, Option<Value>>, StoreError> {
         self.contents_read += ids.len();
         Ok(ids
             .iter()
@@ -110,7 +116,10 @@ impl Store for MemStore {
             .iter()
             .filter_map(|id| {
                 self.pages.get(id).map(|(s, m, _)| {
-                    let row = PageRow { space_id: s.clone(), deleted: m.deleted };
+                    let row = PageRow {
+                        space_id: s.clone(),
+                        deleted: m.deleted,
+                    };
                     (id.clone(), row)
                 })
             })

@@ -126,7 +126,12 @@ impl Vault {
                     .reference(name, root, false, "gitsync: initialise vault")?;
             }
         }
-        if self.repo.head().ok().and_then(|h| h.name().map(str::to_owned)) != Some(MAIN.into())
+        if self
+            .repo
+            .head()
+            .ok()
+            .and_then(|h| h.name().map(str::to_owned))
+            != Some(MAIN.into())
         {
             self.repo.set_head(MAIN)?;
         }
@@ -249,13 +254,9 @@ impl Vault {
             if u.old == u.new {
                 continue;
             }
-            let result = self.repo.reference_matching(
-                &u.name,
-                u.new,
-                true,
-                u.old,
-                "gitsync: cycle",
-            );
+            let result =
+                self.repo
+                    .reference_matching(&u.name, u.new, true, u.old, "gitsync: cycle");
             match result {
                 Ok(_) => {}
                 Err(e) if e.code() == git2::ErrorCode::Modified => lost.push(u.clone()),
@@ -312,10 +313,16 @@ mod tests {
         let (_dir, vault, path) = fresh();
         let root = vault.required_ref(MAIN).unwrap();
         let blob = vault.write_blob(b"x").unwrap();
-        let tree = vault.updated_tree(root, &[("a.md".into(), blob)], &[]).unwrap();
+        let tree = vault
+            .updated_tree(root, &[("a.md".into(), blob)], &[])
+            .unwrap();
         let c = vault.commit(tree, &[root], "m").unwrap();
         let lost = vault
-            .apply_ref_updates(&[RefUpdate { name: MAIN.into(), old: root, new: c }])
+            .apply_ref_updates(&[RefUpdate {
+                name: MAIN.into(),
+                old: root,
+                new: c,
+            }])
             .unwrap();
         assert!(lost.is_empty());
         let again = Vault::open_or_init(&path).unwrap();
@@ -330,10 +337,21 @@ mod tests {
         let tree = vault.tree_of(root).unwrap();
         let a = vault.commit(tree, &[root], "a").unwrap();
         let b = vault.commit(tree, &[root], "b").unwrap();
-        let first = RefUpdate { name: MAIN.into(), old: root, new: a };
-        let stale = RefUpdate { name: MAIN.into(), old: root, new: b };
+        let first = RefUpdate {
+            name: MAIN.into(),
+            old: root,
+            new: a,
+        };
+        let stale = RefUpdate {
+            name: MAIN.into(),
+            old: root,
+            new: b,
+        };
         assert!(vault.apply_ref_updates(&[first]).unwrap().is_empty());
-        assert_eq!(vault.apply_ref_updates(&[stale.clone()]).unwrap(), vec![stale]);
+        assert_eq!(
+            vault.apply_ref_updates(&[stale.clone()]).unwrap(),
+            vec![stale]
+        );
         assert_eq!(vault.required_ref(MAIN).unwrap(), a);
     }
 
@@ -355,8 +373,12 @@ mod tests {
             )
             .unwrap();
         // A symlink named like a page must not count as one.
-        let mut tb = vault.repo.treebuilder(Some(&vault.repo.find_tree(tree).unwrap())).unwrap();
-        tb.insert("link.md", blob, i32::from(FileMode::Link)).unwrap();
+        let mut tb = vault
+            .repo
+            .treebuilder(Some(&vault.repo.find_tree(tree).unwrap()))
+            .unwrap();
+        tb.insert("link.md", blob, i32::from(FileMode::Link))
+            .unwrap();
         let tree = tb.write().unwrap();
         let c = vault.commit(tree, &[root], "t").unwrap();
         let files: Vec<String> = vault.page_files(c).unwrap().into_keys().collect();
@@ -369,7 +391,11 @@ mod tests {
         let root = vault.required_ref(MAIN).unwrap();
         let blob = vault.write_blob(b"1").unwrap();
         let t1 = vault
-            .updated_tree(root, &[("P.md".into(), blob), ("notes.txt".into(), blob)], &[])
+            .updated_tree(
+                root,
+                &[("P.md".into(), blob), ("notes.txt".into(), blob)],
+                &[],
+            )
             .unwrap();
         let c1 = vault.commit(t1, &[root], "1").unwrap();
         let t2 = vault
