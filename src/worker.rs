@@ -68,7 +68,7 @@ enum Readiness {
 }
 
 fn tick(previous: Readiness) -> Readiness {
-    let ready = in_transaction(database_ready).unwrap_or_else(|e| Err(e));
+    let ready = in_transaction(database_ready).and_then(|checked| checked);
     let now = match ready {
         Ok(()) => Readiness::Ready,
         Err(why) => {

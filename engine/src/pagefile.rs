@@ -164,7 +164,7 @@ mod tests {
         assert_eq!(parse(&format!(" ---\ngitmost_id: {ID}\n---\n")).id, None);
         assert_eq!(parse("").id, None);
         assert_eq!(parse("---\n---\n").body, "");
-        assert_eq!(parse(&format!("---\ngitmost_id:\n---\n")).id, None);
+        assert_eq!(parse("---\ngitmost_id:\n---\n").id, None);
     }
 
     #[test]

@@ -349,7 +349,9 @@ mod tests {
         };
         assert!(vault.apply_ref_updates(&[first]).unwrap().is_empty());
         assert_eq!(
-            vault.apply_ref_updates(&[stale.clone()]).unwrap(),
+            vault
+                .apply_ref_updates(std::slice::from_ref(&stale))
+                .unwrap(),
             vec![stale]
         );
         assert_eq!(vault.required_ref(MAIN).unwrap(), a);
