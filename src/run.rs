@@ -2,8 +2,8 @@
 //! it: the skip checks, the space lock, the engine inside a subtransaction,
 //! the status row, the run history, and the ref moves deferred to commit.
 
+use gitsync_engine::cycle::{self, CycleOptions, CycleOutcome, DEFAULT_MAX_FILE_BYTES};
 use gitsync_engine::model::{space_lock_key, LOCK_CLASS};
-use gitsync_engine::pull::{self, PullOutcome};
 use gitsync_engine::report::{self, Skip};
 use gitsync_engine::vault::{vault_path, RefUpdate, Vault};
 use pgrx::datum::DatumWithOid;
@@ -58,7 +58,7 @@ pub fn run_space(space_id: &str, trigger: Trigger) -> Value {
                         outcome.ref_updates.clone(),
                     );
                     record_success(client, space_id, &outcome);
-                    (report::ran(space_id, &outcome), outcome.warnings)
+                    (report::ran_cycle(space_id, &outcome), outcome.warnings)
                 }
                 Err(error) => {
                     record_failure(client, space_id, &error);
@@ -174,7 +174,7 @@ fn bool_query(client: &mut SpiClient, sql: &str, args: &[DatumWithOid]) -> bool 
 /// Runs the engine in a subtransaction so that an ERROR anywhere in it
 /// (ours or Postgres') rolls back only the cycle's own writes; the caller's
 /// transaction goes on and records the failure.
-fn cycle_in_subtransaction(space_id: &str) -> Result<PullOutcome, String> {
+fn cycle_in_subtransaction(space_id: &str) -> Result<CycleOutcome, String> {
     // SAFETY: the standard internal-subtransaction protocol of PL handlers:
     // remember the memory context and resource owner, begin, and on either
     // outcome release or roll back, then restore both.
@@ -196,12 +196,27 @@ fn cycle_in_subtransaction(space_id: &str) -> Result<PullOutcome, String> {
     }
 }
 
-fn engine_cycle(space_id: &str) -> Result<PullOutcome, String> {
+/// Pull, merge and push for one space (the engine's whole cycle), as the
+/// service user. Its DB writes belong to the caller's transaction; its ref
+/// moves come back to be applied after commit.
+fn engine_cycle(space_id: &str) -> Result<CycleOutcome, String> {
+    let actor = guc::service_user_id().ok_or("gitsync.service_user_id is not set")?;
     let vault = Vault::open_or_init(&vault_path(&guc::vault_root(), space_id))
         .map_err(|e| e.to_string())?;
     Spi::connect_mut(|client| {
-        let mut store = SpiStore { client };
-        pull::pull(&mut store, &vault, space_id).map_err(|e| e.to_string())
+        let auto_merge_conflicts = bool_query(
+            client,
+            "SELECT coalesce(settings -> 'gitSync' ->> 'autoMergeConflicts' = 'true', false)
+               FROM spaces WHERE id = $1::uuid",
+            &[space_id.into()],
+        );
+        let opts = CycleOptions {
+            actor: &actor,
+            auto_merge_conflicts,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+        };
+        let mut store = SpiStore::new(client);
+        cycle::cycle(&mut store, &vault, space_id, &opts).map_err(|e| e.to_string())
     })
 }
 
@@ -256,8 +271,13 @@ fn record_skip(client: &mut SpiClient, space_id: &str, skip: Skip) {
     );
 }
 
-fn record_success(client: &mut SpiClient, space_id: &str, outcome: &PullOutcome) {
-    let first = outcome
+fn record_success(client: &mut SpiClient, space_id: &str, outcome: &CycleOutcome) {
+    let first_pull = outcome
+        .failures
+        .first()
+        .map(|f| report::failure(f).to_string());
+    let first_push = outcome
+        .push
         .failures
         .first()
         .map(|f| report::failure(f).to_string());
@@ -265,17 +285,24 @@ fn record_success(client: &mut SpiClient, space_id: &str, outcome: &PullOutcome)
         client,
         "INSERT INTO gitsync.space_state AS s
                 (space_id, last_run_at, last_result, last_error, last_success_at, consecutive_failures,
-                 pull_failures, first_pull_failure, main_commit, docmost_commit)
-         VALUES ($1::uuid, clock_timestamp(), 'ok', NULL, clock_timestamp(), 0, $2, $3::jsonb, $4, $5)
+                 pull_failures, first_pull_failure, push_failures, first_push_failure,
+                 divergent_docmost, main_commit, docmost_commit)
+         VALUES ($1::uuid, clock_timestamp(), 'ok', NULL, clock_timestamp(), 0,
+                 $2, $3::jsonb, $4, $5::jsonb, $6, $7, $8)
          ON CONFLICT (space_id) DO UPDATE
             SET last_run_at = excluded.last_run_at, last_result = 'ok', last_error = NULL,
                 last_success_at = excluded.last_success_at, consecutive_failures = 0,
                 pull_failures = excluded.pull_failures, first_pull_failure = excluded.first_pull_failure,
+                push_failures = excluded.push_failures, first_push_failure = excluded.first_push_failure,
+                divergent_docmost = excluded.divergent_docmost,
                 main_commit = excluded.main_commit, docmost_commit = excluded.docmost_commit",
         &[
             space_id.into(),
             (outcome.failures.len() as i32).into(),
-            first.into(),
+            first_pull.into(),
+            (outcome.push.failures.len() as i32).into(),
+            first_push.into(),
+            outcome.divergent_docmost.into(),
             outcome.main.to_string().into(),
             outcome.docmost.to_string().into(),
         ],

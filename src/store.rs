@@ -3,28 +3,306 @@
 //! `update()` (a mutating SPI call) so each statement takes a fresh
 //! snapshot after the space lock was taken, not the one from before it.
 
+use gitsync_engine::convert;
 use gitsync_engine::model::PageMeta;
-use gitsync_engine::store::{ExportState, PageRow, Store, StoreError};
+use gitsync_engine::position;
+use gitsync_engine::store::{
+    ExportState, NewPage, PageRow, PageUpdate, Store, StoreError, WriteOutcome,
+};
 use pgrx::datum::DatumWithOid;
+use pgrx::pg_sys;
+use pgrx::prelude::*;
 use pgrx::spi::{SpiClient, SpiError, SpiTupleTable};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 
 pub struct SpiStore<'a, 'conn> {
     pub client: &'a mut SpiClient<'conn>,
+    /// Optional Docmost columns, looked up once per cycle.
+    columns: Option<Columns>,
 }
+
+/// Columns some Docmost versions lack; gitsync writes them only where
+/// they exist (SPEC §1).
+#[derive(Clone, Copy)]
+struct Columns {
+    page_source: bool,
+    history_source: bool,
+    history_contributors: bool,
+}
+
+/// `updated_at` as the engine sees it: microseconds since the epoch.
+const UPDATED_AT_US: &str = "(extract(epoch FROM updated_at) * 1000000)::int8";
+
+/// Docmost's slug alphabet; 36^10 keys make a clash rare, and a clash is
+/// simply retried.
+const SLUG_ALPHABET: &str = "0123456789abcdefghijklmnopqrstuvwxyz";
+const SLUG_ATTEMPTS: usize = 5;
 
 fn err(e: SpiError) -> StoreError {
     StoreError(e.to_string())
 }
 
 impl<'a, 'conn> SpiStore<'a, 'conn> {
+    pub fn new(client: &'a mut SpiClient<'conn>) -> Self {
+        SpiStore {
+            client,
+            columns: None,
+        }
+    }
+
     fn query<'mcx>(
         &mut self,
         sql: &str,
         args: &[DatumWithOid<'mcx>],
     ) -> Result<SpiTupleTable<'conn>, StoreError> {
         self.client.update(sql, None, args).map_err(err)
+    }
+
+    fn columns(&mut self) -> Result<Columns, StoreError> {
+        if let Some(c) = self.columns {
+            return Ok(c);
+        }
+        let table = self.query(
+            "SELECT table_name::text || '.' || column_name::text FROM information_schema.columns
+              WHERE table_schema = ANY (current_schemas(false))
+                AND (table_name, column_name) IN (('pages', 'last_updated_source'),
+                     ('page_history', 'last_updated_source'), ('page_history', 'contributor_ids'))",
+            &[],
+        )?;
+        let mut found = Vec::new();
+        for row in table {
+            found.push(required_text(&row, 1)?);
+        }
+        let has = |name: &str| found.iter().any(|f| f == name);
+        let c = Columns {
+            page_source: has("pages.last_updated_source"),
+            history_source: has("page_history.last_updated_source"),
+            history_contributors: has("page_history.contributor_ids"),
+        };
+        self.columns = Some(c);
+        Ok(c)
+    }
+
+    /// Runs one page's writes in a subtransaction: any ERROR (a constraint,
+    /// a trigger, a lock timeout) undoes that page's writes only and comes
+    /// back as a per-page failure instead of aborting the cycle.
+    fn isolated<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        // SAFETY: the internal-subtransaction protocol of PL handlers, as in
+        // run.rs: remember context and owner, begin, release or roll back,
+        // restore both. SPI tuple tables are not freed on drop by pgrx, so
+        // none is freed twice when the rollback releases them.
+        unsafe {
+            let context = pg_sys::CurrentMemoryContext;
+            let owner = pg_sys::CurrentResourceOwner;
+            pg_sys::BeginInternalSubTransaction(std::ptr::null());
+            pg_sys::MemoryContextSwitchTo(context);
+            let result = PgTryBuilder::new(AssertUnwindSafe(|| f(self)))
+                .catch_others(|caught| Err(StoreError(crate::run::caught_message(caught))))
+                .execute();
+            match result {
+                Ok(_) => pg_sys::ReleaseCurrentSubTransaction(),
+                Err(_) => pg_sys::RollbackAndReleaseCurrentSubTransaction(),
+            }
+            pg_sys::MemoryContextSwitchTo(context);
+            pg_sys::CurrentResourceOwner = owner;
+            result
+        }
+    }
+
+    /// A position key after the last sibling under `parent` (trashed ones
+    /// included, so a restored page never shares a key).
+    fn next_position(
+        &mut self,
+        space_id: &str,
+        parent: Option<&str>,
+    ) -> Result<String, StoreError> {
+        let table = self.query(
+            "SELECT position FROM pages
+              WHERE space_id = $1::uuid AND parent_page_id IS NOT DISTINCT FROM $2::uuid
+                AND position IS NOT NULL
+              ORDER BY position COLLATE \"C\" DESC LIMIT 1",
+            &[space_id.into(), parent.map(str::to_owned).into()],
+        )?;
+        let last = match table.is_empty() {
+            true => None,
+            false => table.first().get_one::<String>().map_err(err)?,
+        };
+        Ok(position::key_after(last.as_deref()))
+    }
+
+    /// Keeps the body about to be replaced as a `page_history` row, so it
+    /// can be restored in Docmost.
+    fn save_history(&mut self, id: &str) -> Result<(), StoreError> {
+        let c = self.columns()?;
+        let mut cols = String::from(
+            "page_id, slug_id, title, content, icon, cover_photo, last_updated_by_id, space_id, workspace_id",
+        );
+        let mut vals = String::from(
+            "id, slug_id, title, content, icon, cover_photo, last_updated_by_id, space_id, workspace_id",
+        );
+        if c.history_contributors {
+            cols.push_str(", contributor_ids");
+            vals.push_str(", contributor_ids");
+        }
+        if c.history_source {
+            cols.push_str(", last_updated_source");
+            vals.push_str(if c.page_source {
+                ", last_updated_source"
+            } else {
+                ", NULL"
+            });
+        }
+        let sql = format!(
+            "INSERT INTO page_history ({cols}) SELECT {vals} FROM pages WHERE id = $1::uuid"
+        );
+        self.query(&sql, &[id.into()])?;
+        Ok(())
+    }
+
+    fn apply_update(&mut self, u: &PageUpdate, actor: &str) -> Result<WriteOutcome, StoreError> {
+        let locked = self.query(
+            &format!(
+                "SELECT space_id::text FROM pages
+                  WHERE id = $1::uuid AND {UPDATED_AT_US} = $2 FOR UPDATE"
+            ),
+            &[u.id.as_str().into(), u.expected_updated_at_us.into()],
+        )?;
+        if locked.is_empty() {
+            return Ok(WriteOutcome::Stale);
+        }
+        let space_id = locked
+            .first()
+            .get_one::<String>()
+            .map_err(err)?
+            .unwrap_or_default();
+        if u.content.is_some() {
+            self.save_history(&u.id)?;
+        }
+        let new_parent = u.parent_id.clone().flatten();
+        let position = match &u.parent_id {
+            Some(parent) => Some(self.next_position(&space_id, parent.as_deref())?),
+            None => None,
+        };
+        let content = u.content.as_ref().map(Value::to_string);
+        let text = u.content.as_ref().map(convert::text_content);
+        let source = if self.columns()?.page_source {
+            ", last_updated_source = 'git-sync'"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "UPDATE pages SET
+                title = CASE WHEN $2 THEN $3 ELSE title END,
+                content = CASE WHEN $4 THEN $5::jsonb ELSE content END,
+                text_content = CASE WHEN $4 THEN $6 ELSE text_content END,
+                ydoc = CASE WHEN $4 THEN NULL ELSE ydoc END,
+                contributor_ids = CASE WHEN $4 AND NOT ($7::uuid = ANY (coalesce(contributor_ids, '{{}}')))
+                                       THEN array_append(coalesce(contributor_ids, '{{}}'), $7::uuid)
+                                       ELSE contributor_ids END,
+                parent_page_id = CASE WHEN $8 THEN $9::uuid ELSE parent_page_id END,
+                position = CASE WHEN $8 THEN $10 ELSE position END,
+                deleted_at = CASE WHEN $11 THEN NULL ELSE deleted_at END,
+                deleted_by_id = CASE WHEN $11 THEN NULL ELSE deleted_by_id END,
+                updated_at = clock_timestamp(),
+                last_updated_by_id = $7::uuid{source}
+              WHERE id = $1::uuid"
+        );
+        self.query(
+            &sql,
+            &[
+                u.id.as_str().into(),
+                u.title.is_some().into(),
+                u.title.clone().into(),
+                u.content.is_some().into(),
+                content.into(),
+                text.into(),
+                actor.into(),
+                u.parent_id.is_some().into(),
+                new_parent.into(),
+                position.into(),
+                u.restore.into(),
+            ],
+        )?;
+        Ok(WriteOutcome::Written)
+    }
+
+    fn insert_page(&mut self, page: &NewPage, actor: &str) -> Result<String, StoreError> {
+        let position = self.next_position(&page.space_id, page.parent_id.as_deref())?;
+        let (source_col, source_val) = if self.columns()?.page_source {
+            (", last_updated_source", ", 'git-sync'")
+        } else {
+            ("", "")
+        };
+        let sql = format!(
+            "WITH s AS (
+                 SELECT string_agg(substr($8, 1 + floor(random() * length($8))::int, 1), '') AS slug
+                   FROM generate_series(1, 10))
+             INSERT INTO pages (id, slug_id, title, position, content, text_content, parent_page_id,
+                                creator_id, last_updated_by_id, space_id, workspace_id, contributor_ids{source_col})
+             SELECT gen_random_uuid(), s.slug, $1, $2, $3::jsonb, $4, $5::uuid, $6::uuid, $6::uuid,
+                    sp.id, sp.workspace_id, ARRAY[$6::uuid]{source_val}
+               FROM s, spaces sp
+              WHERE sp.id = $7::uuid AND NOT EXISTS (SELECT 1 FROM pages WHERE slug_id = s.slug)
+             RETURNING id::text"
+        );
+        let content = page.content.to_string();
+        let text = convert::text_content(&page.content);
+        for _ in 0..SLUG_ATTEMPTS {
+            let table = self.query(
+                &sql,
+                &[
+                    page.title.as_str().into(),
+                    position.as_str().into(),
+                    content.as_str().into(),
+                    text.as_str().into(),
+                    page.parent_id.clone().into(),
+                    actor.into(),
+                    page.space_id.as_str().into(),
+                    SLUG_ALPHABET.into(),
+                ],
+            )?;
+            if !table.is_empty() {
+                return table
+                    .first()
+                    .get_one::<String>()
+                    .map_err(err)?
+                    .ok_or_else(|| StoreError("insert returned no id".into()));
+            }
+        }
+        Err(StoreError(format!(
+            "could not create page in space {}: no free slug or no such space",
+            page.space_id
+        )))
+    }
+
+    fn trash(&mut self, id: &str, expected: i64, actor: &str) -> Result<WriteOutcome, StoreError> {
+        let table = self.query(
+            &format!(
+                "WITH RECURSIVE target AS (
+                     SELECT id FROM pages
+                      WHERE id = $1::uuid AND deleted_at IS NULL AND {UPDATED_AT_US} = $2
+                      FOR UPDATE),
+                 tree AS (
+                     SELECT id FROM target
+                     UNION
+                     SELECT p.id FROM pages p JOIN tree t ON p.parent_page_id = t.id
+                      WHERE p.deleted_at IS NULL)
+                 UPDATE pages SET deleted_at = clock_timestamp(), deleted_by_id = $3::uuid
+                  WHERE id IN (SELECT id FROM tree)
+                 RETURNING id"
+            ),
+            &[id.into(), expected.into(), actor.into()],
+        )?;
+        Ok(if table.is_empty() {
+            WriteOutcome::Stale
+        } else {
+            WriteOutcome::Written
+        })
     }
 }
 
@@ -179,5 +457,26 @@ impl Store for SpiStore<'_, '_> {
             ],
         )?;
         Ok(())
+    }
+
+    fn update_page(
+        &mut self,
+        update: &PageUpdate,
+        actor: &str,
+    ) -> Result<WriteOutcome, StoreError> {
+        self.isolated(|store| store.apply_update(update, actor))
+    }
+
+    fn create_page(&mut self, page: &NewPage, actor: &str) -> Result<String, StoreError> {
+        self.isolated(|store| store.insert_page(page, actor))
+    }
+
+    fn soft_delete_page(
+        &mut self,
+        id: &str,
+        expected_updated_at_us: i64,
+        actor: &str,
+    ) -> Result<WriteOutcome, StoreError> {
+        self.isolated(|store| store.trash(id, expected_updated_at_us, actor))
     }
 }

@@ -3,11 +3,16 @@
 //! in-memory store and a temporary bare repository.
 
 pub mod convert;
+pub mod cycle;
 pub mod error;
 pub mod layout;
+pub mod markers;
+pub mod merge;
 pub mod model;
 pub mod pagefile;
+pub mod position;
 pub mod pull;
+pub mod push;
 pub mod report;
 pub mod store;
 pub mod vault;

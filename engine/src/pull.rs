@@ -49,23 +49,9 @@ pub fn pull(
     vault: &Vault,
     space_id: &str,
 ) -> Result<PullOutcome, EngineError> {
-    let pages = store.space_pages(space_id)?;
-    let paths = layout::compute(&pages);
-    let state = store.export_state(space_id)?;
     let base = vault.required_ref(DOCMOST)?;
-    let files = vault.page_files(base)?;
-
-    let exported = export_changed(store, vault, &pages, &paths, &state, &files)?;
-    let removal = plan_removals(store, vault, space_id, &paths, &state, &files, &exported)?;
-
-    let written = exported.upserts.len();
-    let deleted = removal.paths.len();
-    let tree = vault.updated_tree(base, &exported.upserts, &removal.paths)?;
-    let docmost = if tree == vault.tree_of(base)? {
-        base
-    } else {
-        vault.commit(tree, &[base], &commit_message(written, deleted))?
-    };
+    let step = pull_onto(store, vault, space_id, base)?;
+    let docmost = step.docmost;
 
     let mut ref_updates = Vec::new();
     if docmost != base {
@@ -87,16 +73,64 @@ pub fn pull(
         main_now
     };
 
-    store.save_export_state(space_id, &exported.state, &removal.forgotten)?;
     Ok(PullOutcome {
-        written,
-        deleted,
+        written: step.written,
+        deleted: step.deleted,
         conflict: false,
-        failures: exported.failures,
-        warnings: removal.warnings,
+        failures: step.failures,
+        warnings: step.warnings,
         ref_updates,
         docmost,
         main,
+    })
+}
+
+/// One export of the DB onto a `docmost` commit, without any ref logic.
+pub struct PullStep {
+    /// `base` itself when nothing changed, else a new child of `base`.
+    pub docmost: Oid,
+    pub written: usize,
+    pub deleted: usize,
+    pub failures: Vec<PageFailure>,
+    pub warnings: Vec<String>,
+    /// The page rows as this export read them: the push compares
+    /// `updated_at` against them so that a page edited since is skipped.
+    pub pages: Vec<PageMeta>,
+}
+
+/// Exports what changed in the DB since `base` (a `docmost` commit) and
+/// commits it on top of `base`. The cycle runs it twice: before the push,
+/// and after it so that `docmost` holds what the push wrote.
+pub fn pull_onto(
+    store: &mut dyn Store,
+    vault: &Vault,
+    space_id: &str,
+    base: Oid,
+) -> Result<PullStep, EngineError> {
+    let pages = store.space_pages(space_id)?;
+    let paths = layout::compute(&pages);
+    let state = store.export_state(space_id)?;
+    let files = vault.page_files(base)?;
+
+    let exported = export_changed(store, vault, &pages, &paths, &state, &files)?;
+    let removal = plan_removals(store, vault, space_id, &paths, &state, &files, &exported)?;
+
+    let written = exported.upserts.len();
+    let deleted = removal.paths.len();
+    let tree = vault.updated_tree(base, &exported.upserts, &removal.paths)?;
+    let docmost = if tree == vault.tree_of(base)? {
+        base
+    } else {
+        vault.commit(tree, &[base], &commit_message(written, deleted))?
+    };
+    store.save_export_state(space_id, &exported.state, &removal.forgotten)?;
+    Ok(PullStep {
+        docmost,
+        written,
+        deleted,
+        failures: exported.failures,
+        warnings: removal.warnings,
+        pages,
     })
 }
 

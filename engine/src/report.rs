@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use crate::cycle::CycleOutcome;
 use crate::pull::{PageFailure, PullOutcome};
 
 /// Why a cycle did not run. The strings are the SQL contract.
@@ -44,6 +45,22 @@ pub fn ran(space_id: &str, pull: &PullOutcome) -> Value {
         "ran": true,
         "pull": {"written": pull.written, "deleted": pull.deleted, "conflict": pull.conflict},
         "divergentDocmost": false,
+    })
+}
+
+/// A cycle that ran: the pull's counts, the push's failures (with the
+/// first one, when there is one) and whether a ref was refused.
+pub fn ran_cycle(space_id: &str, cycle: &CycleOutcome) -> Value {
+    let mut push = json!({"mode": "apply", "failures": cycle.push.failures.len()});
+    if let Some(first) = cycle.push.failures.first() {
+        push["firstFailure"] = failure(first);
+    }
+    json!({
+        "spaceId": space_id,
+        "ran": true,
+        "pull": {"written": cycle.written, "deleted": cycle.deleted, "conflict": cycle.conflict},
+        "push": push,
+        "divergentDocmost": cycle.divergent_docmost,
     })
 }
 

@@ -2,7 +2,7 @@
 //! implements it over SPI, tests with [`MemStore`].
 
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use crate::model::PageMeta;
@@ -50,6 +50,58 @@ impl ExportState {
     }
 }
 
+/// A change to one existing page (SPEC §6 "DB writes"). It applies only
+/// while the row's `updated_at` still equals `expected_updated_at_us`: a
+/// page edited in Docmost after the pull read it is skipped, not clobbered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PageUpdate {
+    pub id: String,
+    pub expected_updated_at_us: i64,
+    /// New title, when it changes.
+    pub title: Option<String>,
+    /// New parent (`Some(None)` = move to the root), when it changes.
+    pub parent_id: Option<Option<String>>,
+    /// New body, when it changes. The store keeps the replaced body as a
+    /// history row and drops the stale `ydoc`.
+    pub content: Option<Value>,
+    /// Take the page out of the Trash.
+    pub restore: bool,
+}
+
+impl PageUpdate {
+    pub fn new(id: &str, expected_updated_at_us: i64) -> PageUpdate {
+        PageUpdate {
+            id: id.to_string(),
+            expected_updated_at_us,
+            title: None,
+            parent_id: None,
+            content: None,
+            restore: false,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none() && self.parent_id.is_none() && self.content.is_none() && !self.restore
+    }
+}
+
+/// A page the push creates, placed after its last sibling.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewPage {
+    pub space_id: String,
+    pub parent_id: Option<String>,
+    pub title: String,
+    pub content: Value,
+}
+
+/// Whether a compare-and-swap write landed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Written,
+    /// The row changed (or vanished) since it was read; nothing written.
+    Stale,
+}
+
 pub trait Store {
     /// Every page row of the space, live and trashed, without bodies.
     fn space_pages(&mut self, space_id: &str) -> Result<Vec<PageMeta>, StoreError>;
@@ -67,6 +119,21 @@ pub trait Store {
         upserts: &[ExportState],
         removals: &[String],
     ) -> Result<(), StoreError>;
+
+    /// Applies `update` as the user `actor` (compare-and-swap on
+    /// `updated_at`). An error leaves the page untouched.
+    fn update_page(&mut self, update: &PageUpdate, actor: &str)
+        -> Result<WriteOutcome, StoreError>;
+    /// Creates a page as `actor` and returns its id.
+    fn create_page(&mut self, page: &NewPage, actor: &str) -> Result<String, StoreError>;
+    /// Moves a page and its live descendants to the Trash as `actor`, if
+    /// the page's `updated_at` is still the expected one.
+    fn soft_delete_page(
+        &mut self,
+        id: &str,
+        expected_updated_at_us: i64,
+        actor: &str,
+    ) -> Result<WriteOutcome, StoreError>;
 }
 
 /// An in-memory [`Store`] for tests and benchmarks of the engine.
@@ -77,6 +144,16 @@ pub struct MemStore {
     pub state: HashMap<String, HashMap<String, ExportState>>,
     /// How many bodies the engine asked for, to test change detection.
     pub contents_read: usize,
+    /// Every successful page write, in order, to test "no echo".
+    pub writes: Vec<String>,
+    /// Bodies replaced by writes: (page id, old content), like page_history.
+    pub history: Vec<(String, Option<Value>)>,
+    /// Page ids or titles whose writes fail, to test per-page isolation.
+    pub fail_writes: HashSet<String>,
+    /// The clock of `updated_at`, advanced by every write.
+    pub clock_us: i64,
+    /// Ids handed to created pages, counting up.
+    pub next_id: u32,
 }
 
 impl MemStore {
@@ -87,6 +164,41 @@ impl MemStore {
 
     pub fn page_mut(&mut self, id: &str) -> &mut (String, PageMeta, Option<Value>) {
         self.pages.get_mut(id).expect("no such page")
+    }
+
+    fn tick(&mut self) -> i64 {
+        self.clock_us = self.clock_us.max(10_000_000) + 1;
+        self.clock_us
+    }
+
+    fn check_failure(&self, keys: &[Option<&str>]) -> Result<(), StoreError> {
+        match keys
+            .iter()
+            .flatten()
+            .find(|k| self.fail_writes.contains(**k))
+        {
+            Some(k) => Err(StoreError(format!("injected failure for {k}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Ids of the live descendants of `id`, without cycles.
+    fn live_descendants(&self, id: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut todo = vec![id.to_string()];
+        while let Some(parent) = todo.pop() {
+            for (kid, (_, m, _)) in &self.pages {
+                if m.parent_id.as_deref() == Some(parent.as_str())
+                    && !m.deleted
+                    && kid != id
+                    && !out.contains(kid)
+                {
+                    out.push(kid.clone());
+                    todo.push(kid.clone());
+                }
+            }
+        }
+        out
     }
 }
 
@@ -144,5 +256,76 @@ impl Store for MemStore {
             state.insert(s.page_id.clone(), s.clone());
         }
         Ok(())
+    }
+
+    fn update_page(
+        &mut self,
+        update: &PageUpdate,
+        _actor: &str,
+    ) -> Result<WriteOutcome, StoreError> {
+        self.check_failure(&[Some(update.id.as_str()), update.title.as_deref()])?;
+        let stamp = self.tick();
+        let Some((_, meta, content)) = self.pages.get_mut(&update.id) else {
+            return Ok(WriteOutcome::Stale);
+        };
+        if meta.updated_at_us != update.expected_updated_at_us {
+            return Ok(WriteOutcome::Stale);
+        }
+        if let Some(new) = &update.content {
+            self.history.push((update.id.clone(), content.clone()));
+            *content = Some(new.clone());
+        }
+        if let Some(title) = &update.title {
+            meta.title = Some(title.clone());
+        }
+        if let Some(parent) = &update.parent_id {
+            meta.parent_id = parent.clone();
+        }
+        if update.restore {
+            meta.deleted = false;
+        }
+        meta.updated_at_us = stamp;
+        self.writes.push(format!("update {}", update.id));
+        Ok(WriteOutcome::Written)
+    }
+
+    fn create_page(&mut self, page: &NewPage, _actor: &str) -> Result<String, StoreError> {
+        self.check_failure(&[Some(page.title.as_str())])?;
+        self.next_id += 1;
+        let id = format!("0190c0de-0000-7000-9000-{:012}", self.next_id);
+        let meta = PageMeta {
+            id: id.clone(),
+            slug_id: format!("new{:07}", self.next_id),
+            title: Some(page.title.clone()),
+            parent_id: page.parent_id.clone(),
+            deleted: false,
+            updated_at_us: self.tick(),
+        };
+        self.put(&page.space_id, meta, Some(page.content.clone()));
+        self.writes.push(format!("create {id}"));
+        Ok(id)
+    }
+
+    fn soft_delete_page(
+        &mut self,
+        id: &str,
+        expected_updated_at_us: i64,
+        _actor: &str,
+    ) -> Result<WriteOutcome, StoreError> {
+        self.check_failure(&[Some(id)])?;
+        match self.pages.get(id) {
+            Some((_, m, _)) if m.updated_at_us == expected_updated_at_us && !m.deleted => {}
+            _ => return Ok(WriteOutcome::Stale),
+        }
+        let stamp = self.tick();
+        let mut gone = self.live_descendants(id);
+        gone.push(id.to_string());
+        for page in gone {
+            let (_, m, _) = self.page_mut(&page);
+            m.deleted = true;
+            m.updated_at_us = stamp;
+        }
+        self.writes.push(format!("delete {id}"));
+        Ok(WriteOutcome::Written)
     }
 }

@@ -69,6 +69,30 @@ impl From<std::io::Error> for VaultError {
     }
 }
 
+/// One tree entry: object id and git file mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub id: Oid,
+    pub mode: i32,
+}
+
+impl Entry {
+    /// A regular (non-executable) file holding `id`.
+    pub fn file(id: Oid) -> Entry {
+        Entry {
+            id,
+            mode: i32::from(FileMode::Blob),
+        }
+    }
+
+    pub fn is_regular(&self) -> bool {
+        is_regular(self.mode)
+    }
+}
+
+/// One changed page file: (old path, new path); None for an add or a delete.
+pub type PageChange = (Option<String>, Option<String>);
+
 /// One planned ref move: `name` goes from `old` to `new` only if it still
 /// points at `old` when applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -240,6 +264,138 @@ impl Vault {
             .commit(None, &sig, &sig, message, &tree, &parent_refs)?)
     }
 
+    /// Every file entry of a commit's tree (any mode, any name that is
+    /// UTF-8): path → (blob or gitlink id, file mode). The merge works on
+    /// this flat view so that it can re-align paths before merging.
+    pub fn entries(&self, commit: Oid) -> Result<BTreeMap<String, Entry>, VaultError> {
+        let tree = self.repo.find_commit(commit)?.tree()?;
+        let mut out = BTreeMap::new();
+        tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() == Some(ObjectType::Tree) {
+                return git2::TreeWalkResult::Ok;
+            }
+            if let Some(name) = entry.name() {
+                let e = Entry {
+                    id: entry.id(),
+                    mode: entry.filemode(),
+                };
+                out.insert(format!("{dir}{name}"), e);
+            }
+            git2::TreeWalkResult::Ok
+        })?;
+        Ok(out)
+    }
+
+    /// The tree of `base` with the given entries written (with their modes)
+    /// and `removes` gone.
+    pub fn tree_with(
+        &self,
+        base: Oid,
+        upserts: &[(String, Entry)],
+        removes: &[String],
+    ) -> Result<Oid, VaultError> {
+        let base_tree = self.repo.find_commit(base)?.tree()?;
+        let mut builder = TreeUpdateBuilder::new();
+        for path in removes {
+            builder.remove(path.as_str());
+        }
+        for (path, e) in upserts {
+            builder.upsert(path.as_str(), e.id, file_mode(e.mode));
+        }
+        Ok(builder.create_updated(&self.repo, &base_tree)?)
+    }
+
+    /// The best common ancestor of two commits, if they share history.
+    pub fn merge_base(&self, a: Oid, b: Oid) -> Result<Option<Oid>, VaultError> {
+        match self.repo.merge_base(a, b) {
+            Ok(oid) => Ok(Some(oid)),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// libgit2's line-based 3-way file merge (`ancestor` None = empty).
+    /// Trailing-whitespace-only differences never conflict; with
+    /// `favor_ours`, hunks changed on both sides take `ours`. Returns the
+    /// merged bytes and whether any hunk conflicted.
+    pub fn merge_blobs(
+        &self,
+        ancestor: Option<Oid>,
+        ours: Oid,
+        theirs: Oid,
+        favor_ours: bool,
+    ) -> Result<(Vec<u8>, bool), VaultError> {
+        let empty;
+        let ancestor = match ancestor {
+            Some(a) => a,
+            None => {
+                empty = self.repo.blob(b"")?;
+                empty
+            }
+        };
+        let entry = |id: Oid| git2::IndexEntry {
+            ctime: git2::IndexTime::new(0, 0),
+            mtime: git2::IndexTime::new(0, 0),
+            dev: 0,
+            ino: 0,
+            mode: i32::from(FileMode::Blob) as u32,
+            uid: 0,
+            gid: 0,
+            file_size: 0,
+            id,
+            flags: 0,
+            flags_extended: 0,
+            path: b"page.md".to_vec(),
+        };
+        let mut opts = git2::MergeFileOptions::new();
+        opts.ignore_whitespace_eol(true);
+        if favor_ours {
+            opts.favor(git2::FileFavor::Ours);
+        }
+        let result = self.repo.merge_file_from_index(
+            &entry(ancestor),
+            &entry(ours),
+            &entry(theirs),
+            Some(&mut opts),
+        )?;
+        Ok((result.content().to_vec(), !result.is_automergeable()))
+    }
+
+    /// Page-file changes from `old` to `new` with rename detection:
+    /// (old path, new path) pairs, either side None for adds and deletes.
+    pub fn page_changes(&self, old: Oid, new: Oid) -> Result<Vec<PageChange>, VaultError> {
+        let old_tree = self.repo.find_commit(old)?.tree()?;
+        let new_tree = self.repo.find_commit(new)?.tree()?;
+        let mut diff = self
+            .repo
+            .diff_tree_to_tree(Some(&old_tree), Some(&new_tree), None)?;
+        let mut find = git2::DiffFindOptions::new();
+        find.renames(true);
+        diff.find_similar(Some(&mut find))?;
+        let mut out = Vec::new();
+        for delta in diff.deltas() {
+            let path = |f: git2::DiffFile| {
+                f.path()
+                    .and_then(|p| p.to_str())
+                    .map(str::to_owned)
+                    .filter(|p| is_page_path(p) && is_regular(i32::from(f.mode())))
+            };
+            let (o, n) = match delta.status() {
+                git2::Delta::Added => (None, path(delta.new_file())),
+                git2::Delta::Deleted => (path(delta.old_file()), None),
+                _ => (path(delta.old_file()), path(delta.new_file())),
+            };
+            if o.is_some() || n.is_some() {
+                out.push((o, n));
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn parents(&self, commit: Oid) -> Result<Vec<Oid>, VaultError> {
+        Ok(self.repo.find_commit(commit)?.parent_ids().collect())
+    }
+
     /// True when `ancestor` is `descendant` or one of its ancestors.
     pub fn is_ancestor(&self, ancestor: Oid, descendant: Oid) -> Result<bool, VaultError> {
         Ok(ancestor == descendant || self.repo.graph_descendant_of(descendant, ancestor)?)
@@ -265,6 +421,18 @@ impl Vault {
         }
         Ok(lost)
     }
+}
+
+fn file_mode(mode: i32) -> FileMode {
+    [
+        FileMode::Blob,
+        FileMode::BlobExecutable,
+        FileMode::Link,
+        FileMode::Commit,
+    ]
+    .into_iter()
+    .find(|m| i32::from(*m) == mode)
+    .unwrap_or(FileMode::Blob)
 }
 
 fn is_regular(mode: i32) -> bool {

@@ -1,0 +1,158 @@
+//! One whole cycle for one space (SPEC §6): pull the DB onto `docmost`,
+//! merge `docmost` into `main`, push `main`'s changes into the DB, then
+//! export what the push wrote so `docmost` again mirrors the DB.
+//!
+//! Crash safety: the caller runs this inside the DB transaction and
+//! applies [`CycleOutcome::ref_updates`] (each a compare-and-swap) only
+//! after that transaction commits. Until then no ref claims anything the
+//! DB has not committed; if the refs never move, the next cycle re-exports
+//! the committed DB state and converges (writes are no-ops by then).
+
+use git2::Oid;
+use std::collections::HashSet;
+
+use crate::error::EngineError;
+use crate::merge::{merge_docmost, MergeResult};
+use crate::pull::{pull_onto, PageFailure};
+use crate::push::{self, PushOptions, PushOutcome};
+use crate::store::Store;
+use crate::vault::{RefUpdate, Vault, DOCMOST, LAST_PUSHED, MAIN};
+
+/// Page files above this size are per-file failures (SPEC §7 default).
+pub const DEFAULT_MAX_FILE_BYTES: usize = 1024 * 1024;
+
+pub struct CycleOptions<'a> {
+    /// The service user id: author of every DB write.
+    pub actor: &'a str,
+    pub auto_merge_conflicts: bool,
+    pub max_file_bytes: usize,
+}
+
+#[derive(Debug)]
+pub struct CycleOutcome {
+    /// Page files the pull wrote to / removed from `docmost`.
+    pub written: usize,
+    pub deleted: usize,
+    /// The merge kept git's text for hunks both sides changed.
+    pub conflict: bool,
+    /// Pages the pull could not export.
+    pub failures: Vec<PageFailure>,
+    pub push: PushOutcome,
+    /// A ref would have had to move in a way that is not a fast-forward;
+    /// nothing was forced.
+    pub divergent_docmost: bool,
+    pub warnings: Vec<String>,
+    /// Ref moves to apply after commit, in order.
+    pub ref_updates: Vec<RefUpdate>,
+    /// `docmost` and `main` once the updates are applied.
+    pub docmost: Oid,
+    pub main: Oid,
+}
+
+pub fn cycle(
+    store: &mut dyn Store,
+    vault: &Vault,
+    space_id: &str,
+    opts: &CycleOptions,
+) -> Result<CycleOutcome, EngineError> {
+    let docmost0 = vault.required_ref(DOCMOST)?;
+    let main0 = vault.required_ref(MAIN)?;
+    let pushed0 = vault.required_ref(LAST_PUSHED)?;
+
+    let pulled = pull_onto(store, vault, space_id, docmost0)?;
+    let docmost1 = pulled.docmost;
+    let mut out = CycleOutcome {
+        written: pulled.written,
+        deleted: pulled.deleted,
+        conflict: false,
+        failures: pulled.failures,
+        push: PushOutcome::default(),
+        divergent_docmost: false,
+        warnings: pulled.warnings,
+        ref_updates: Vec::new(),
+        docmost: docmost1,
+        main: main0,
+    };
+
+    let merged = merge_docmost(vault, main0, docmost1, &HashSet::new())?;
+    if merged == MergeResult::Unrelated {
+        out.divergent_docmost = true;
+        out.warnings
+            .push("main and docmost share no history: nothing merged or pushed".into());
+        out.ref_updates = ref_moves(vault, &mut out, docmost0, docmost1, main0, main0)?;
+        return Ok(out);
+    }
+    out.conflict = merged.conflict();
+    let main1 = merged.main(main0);
+
+    let push_opts = PushOptions {
+        space_id,
+        actor: opts.actor,
+        auto_merge_conflicts: opts.auto_merge_conflicts,
+        max_file_bytes: opts.max_file_bytes,
+    };
+    let base = vault.merge_base(docmost1, main1)?.unwrap_or(docmost1);
+    let pushed = push::push(store, vault, &push_opts, base, main1, &pulled.pages)?;
+    let main2 = pushed.write_back.unwrap_or(main1);
+
+    // What the push wrote is exported onto `docmost` now, so the next
+    // diff starts from the DB as it is: landed pages are never re-sent,
+    // failed ones still differ and are retried alone.
+    let (docmost2, main3) = if pushed.writes() > 0 {
+        let after = pull_onto(store, vault, space_id, docmost1)?;
+        let merged = merge_docmost(vault, main2, after.docmost, &pushed.settled)?;
+        out.conflict |= merged.conflict();
+        (after.docmost, merged.main(main2))
+    } else {
+        (docmost1, main2)
+    };
+    out.warnings.extend(pushed.warnings.iter().cloned());
+    let clean = pushed.failures.is_empty() && !pushed.refused;
+    out.push = pushed;
+    out.ref_updates = ref_moves(vault, &mut out, docmost0, docmost2, main0, main3)?;
+    if clean && out.main != pushed0 && !out.divergent_docmost {
+        out.ref_updates.push(RefUpdate {
+            name: LAST_PUSHED.into(),
+            old: pushed0,
+            new: out.main,
+        });
+    }
+    Ok(out)
+}
+
+/// The `docmost` and `main` moves, each only forward: a move that is not
+/// a fast-forward is refused and reported as `divergentDocmost`.
+fn ref_moves(
+    vault: &Vault,
+    out: &mut CycleOutcome,
+    docmost0: Oid,
+    docmost: Oid,
+    main0: Oid,
+    main: Oid,
+) -> Result<Vec<RefUpdate>, EngineError> {
+    let mut updates = Vec::new();
+    out.docmost = docmost0;
+    out.main = main0;
+    for (name, old, new) in [(DOCMOST, docmost0, docmost), (MAIN, main0, main)] {
+        if old == new {
+            continue;
+        }
+        if !vault.is_ancestor(old, new)? {
+            out.divergent_docmost = true;
+            out.warnings
+                .push(format!("{name} would not fast-forward; left as it is"));
+            return Ok(Vec::new());
+        }
+        updates.push(RefUpdate {
+            name: name.into(),
+            old,
+            new,
+        });
+    }
+    out.docmost = docmost;
+    out.main = main;
+    Ok(updates)
+}
+#[cfg(test)]
+#[path = "cycle_tests.rs"]
+mod tests;
