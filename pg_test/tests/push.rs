@@ -318,7 +318,7 @@ fn scenario7_disjoint_edits_both_survive() {
         c.vault_file(&s.id, "main", "P.md").unwrap(),
         page_file(&p, &body(&merged))
     );
-    assert_eq!(text_of(&c, &p).trim(), merged.join("\n"));
+    assert_eq!(text_of(&c, &p).trim(), merged.join("\n\n"));
     assert_quiescent(&c, &s);
 }
 
@@ -643,7 +643,7 @@ fn db_edit_during_a_cycle_survives() {
         BASE[3],
         "Fifth block, from the wiki.",
     ];
-    assert_eq!(text_of(&c, &p).trim(), merged.join("\n"));
+    assert_eq!(text_of(&c, &p).trim(), merged.join("\n\n"));
     assert_eq!(
         c.vault_file(&s.id, "main", "P.md").unwrap(),
         page_file(&p, &body(&merged))
