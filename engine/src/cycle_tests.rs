@@ -483,18 +483,13 @@ fn add_add_puts_gits_page_beside_the_dbs() {
     w.page(7, "New", None, "db's new page");
     let out = w.cycle();
     assert_eq!(out.push.created, 1);
-    // The DB's page keeps its file (the layout may later suffix it by slug).
-    let db_file = w
-        .files(MAIN)
-        .into_iter()
-        .find(|(_, t)| pagefile::parse(t).id == Some(id(7)))
-        .expect("the DB page's file");
-    assert!(db_file.0.starts_with("New"), "{db_file:?}");
-    assert_eq!(db_file.1, page_file(7, "db's new page"));
+    // The DB's page keeps the path; git's page is titled like its file, so
+    // the layout keeps both where the merge put them.
+    assert_eq!(w.main_file("New.md"), page_file(7, "db's new page"));
     let git_page = pagefile::parse(&w.main_file("New ~git.md"));
     let created = git_page.id.expect("id written back");
     assert_eq!(w.db_md(&created).trim(), "git's new page");
-    assert_eq!(w.meta(&created).title.as_deref(), Some("New"));
+    assert_eq!(w.meta(&created).title.as_deref(), Some("New ~git"));
     w.assert_settled();
 }
 

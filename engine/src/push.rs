@@ -673,10 +673,12 @@ fn strip_git_suffix(stem: &str) -> &str {
     }
 }
 
-/// The title of a page created from a file: its stem, without a `~git`
-/// suffix the merge added.
+/// The title of a page created from a file: its stem, verbatim. A `~git`
+/// copy keeps its suffix in the wiki too: it tells the reader which page is
+/// git's side of an add/add, and a distinct title keeps the layout from
+/// swapping the two pages' paths on their (random) slugs.
 fn create_title(path: &str) -> String {
-    strip_git_suffix(&stem(path)).to_string()
+    stem(path)
 }
 
 /// The new title a file's stem asks for, if it is one. The layout's own
@@ -757,7 +759,7 @@ mod tests {
             Some("Renamed".into())
         );
         assert_eq!(title_change("What?", &meta("Notes")), Some("What?".into()));
-        assert_eq!(create_title("a/New ~git-3.md"), "New");
+        assert_eq!(create_title("a/New ~git-3.md"), "New ~git-3");
         assert_eq!(create_title("a/New ~gitty.md"), "New ~gitty");
         assert!(is_git_copy("x/N ~git.md"));
         assert!(!is_git_copy("x/N.md"));

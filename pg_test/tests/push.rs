@@ -340,10 +340,12 @@ fn scenario8_add_add_and_conflict_markers() {
         c.vault_file(&s.id, "main", "New.md").unwrap(),
         page_file(&db_new, "Written in the wiki")
     );
-    let git_copy = c
-        .vault_file(&s.id, "main", "New ~git.md")
-        .expect("git's body kept beside");
-    assert!(git_copy.contains("Written in git"), "{git_copy}");
+    let git_page = live_page_id(&c, &s, "New ~git");
+    assert_eq!(
+        c.vault_file(&s.id, "main", "New ~git.md").unwrap(),
+        page_file(&git_page, "Written in git"),
+        "git's body is kept beside, as a page of its own"
+    );
     let pages_with_git_text = c.sql(&format!(
         "SELECT count(*) FROM pages WHERE space_id = '{}' AND deleted_at IS NULL AND text_content LIKE '%Written in git%'",
         s.id
