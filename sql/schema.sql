@@ -49,3 +49,18 @@ CREATE TABLE gitsync.run_history (
     warnings    text[]      NOT NULL DEFAULT '{}'
 );
 CREATE INDEX run_history_space_id_idx ON gitsync.run_history (space_id, id);
+
+-- Each time the push replaces a page's body: the page_history row that
+-- keeps the old body, and the Yjs document Docmost held then. An editor tab
+-- opened before the write saves on top of that ydoc; keeping it (its state
+-- vector included) is what lets a later cycle recognise such a stale-base
+-- save and merge it instead of letting it revert git's change. The newest
+-- ten per page are kept.
+CREATE TABLE gitsync.replaced_body (
+    id          bigserial   PRIMARY KEY,
+    page_id     uuid        NOT NULL,
+    history_id  uuid        NOT NULL,
+    replaced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    ydoc        bytea
+);
+CREATE INDEX replaced_body_page_id_idx ON gitsync.replaced_body (page_id, id);

@@ -14,6 +14,7 @@ static SERVICE_USER_ID: GucSetting<Option<CString>> = GucSetting::<Option<CStrin
 static POLL_INTERVAL_S: GucSetting<i32> = GucSetting::<i32>::new(15);
 static VAULT_ROOT: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static RUN_HISTORY_LIMIT: GucSetting<i32> = GucSetting::<i32>::new(500);
+static MAX_FILE_SIZE_KB: GucSetting<i32> = GucSetting::<i32>::new(1024);
 
 pub fn register() {
     GucRegistry::define_bool_guc(
@@ -74,6 +75,16 @@ pub fn register() {
         GucContext::Sighup,
         GucFlags::default(),
     );
+    GucRegistry::define_int_guc(
+        c"gitsync.max_file_size",
+        c"Largest page file the push reads from a vault; a larger one is a per-file failure.",
+        c"",
+        &MAX_FILE_SIZE_KB,
+        1,
+        1024 * 1024,
+        GucContext::Sighup,
+        GucFlags::UNIT_KB,
+    );
 }
 
 pub fn enabled() -> bool {
@@ -91,6 +102,10 @@ pub fn service_user_id() -> Option<String> {
 
 pub fn poll_interval() -> Duration {
     Duration::from_secs(POLL_INTERVAL_S.get().max(1) as u64)
+}
+
+pub fn max_file_bytes() -> usize {
+    usize::try_from(MAX_FILE_SIZE_KB.get()).unwrap_or(1) * 1024
 }
 
 pub fn run_history_limit() -> i64 {

@@ -2,7 +2,7 @@
 //! it: the skip checks, the space lock, the engine inside a subtransaction,
 //! the status row, the run history, and the ref moves deferred to commit.
 
-use gitsync_engine::cycle::{self, CycleOptions, CycleOutcome, DEFAULT_MAX_FILE_BYTES};
+use gitsync_engine::cycle::{self, CycleOptions, CycleOutcome};
 use gitsync_engine::model::{space_lock_key, LOCK_CLASS};
 use gitsync_engine::report::{self, Skip};
 use gitsync_engine::vault::{vault_path, RefUpdate, Vault};
@@ -213,7 +213,7 @@ fn engine_cycle(space_id: &str) -> Result<CycleOutcome, String> {
         let opts = CycleOptions {
             actor: &actor,
             auto_merge_conflicts,
-            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            max_file_bytes: guc::max_file_bytes(),
         };
         let mut store = SpiStore::new(client);
         cycle::cycle(&mut store, &vault, space_id, &opts).map_err(|e| e.to_string())

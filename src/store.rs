@@ -136,7 +136,8 @@ impl<'a, 'conn> SpiStore<'a, 'conn> {
     }
 
     /// Keeps the body about to be replaced as a `page_history` row, so it
-    /// can be restored in Docmost.
+    /// can be restored in Docmost, and the Yjs document beside it (SPEC §6,
+    /// the stale editor tab hazard).
     fn save_history(&mut self, id: &str) -> Result<(), StoreError> {
         let c = self.columns()?;
         let mut cols = String::from(
@@ -158,9 +159,21 @@ impl<'a, 'conn> SpiStore<'a, 'conn> {
             });
         }
         let sql = format!(
-            "INSERT INTO page_history ({cols}) SELECT {vals} FROM pages WHERE id = $1::uuid"
+            "WITH history AS (
+                 INSERT INTO page_history ({cols}) SELECT {vals} FROM pages WHERE id = $1::uuid
+                 RETURNING id, page_id)
+             INSERT INTO gitsync.replaced_body (page_id, history_id, ydoc)
+             SELECT h.page_id, h.id, p.ydoc FROM history h JOIN pages p ON p.id = h.page_id"
         );
         self.query(&sql, &[id.into()])?;
+        self.query(
+            "DELETE FROM gitsync.replaced_body
+              WHERE page_id = $1::uuid
+                AND id < (SELECT min(id) FROM (SELECT id FROM gitsync.replaced_body
+                                                WHERE page_id = $1::uuid
+                                                ORDER BY id DESC LIMIT 10) AS kept)",
+            &[id.into()],
+        )?;
         Ok(())
     }
 

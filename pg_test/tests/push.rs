@@ -162,6 +162,14 @@ fn scenario6_git_changes_reach_the_db_exactly_once() {
     assert_eq!(push_failures(&r), 0, "{r}");
 
     assert_eq!(text_of(&c, &a).trim(), "Edited A");
+    let kept = c.sql(&format!(
+        "SELECT count(*) FROM gitsync.replaced_body r JOIN page_history h ON h.id = r.history_id \
+          WHERE r.page_id = '{a}' AND h.page_id = '{a}' AND h.content::text LIKE '%Text A%'"
+    ));
+    assert_eq!(
+        kept, "1",
+        "the replaced body is kept in page_history, with its ydoc beside it"
+    );
     let new = live_page_id(&c, &s, "New");
     assert_eq!(text_of(&c, &new).trim(), "Brand new page");
     assert_eq!(parent_of(&c, &new), "");
@@ -676,4 +684,31 @@ fn idle_cycles_after_a_push_do_not_write() {
         c.run_cycle(&s);
     }
     assert_eq!(stamps(&c), before);
+}
+
+/// `gitsync.max_file_size` bounds what the push reads: a larger page file
+/// is a per-file failure until the limit is raised (SPEC §7).
+#[test]
+fn max_file_size_is_a_per_file_limit() {
+    let (c, s) = Cluster::start_with_space(Config::manual(), "maxsize");
+    let a = c.insert_page(&s, "maxsizeaaa", "A", None, "Text A");
+    c.insert_page(&s, "maxsizebbb", "B", None, "Text B");
+    c.run_cycle(&s);
+    c.set_guc("gitsync.max_file_size", "1kB");
+    let w = Checkout::of(&c, &s, "clonemaxsize");
+    let long = "word ".repeat(400);
+    w.write("A.md", page_file(&a, long.trim()));
+    w.write("Small.md", "Small page\n");
+    w.commit_and_push("one large, one small");
+
+    let r = c.run_cycle(&s);
+    assert_eq!(push_failures(&r), 1, "{r}");
+    assert_eq!(r["push"]["firstFailure"]["path"], json!("A.md"), "{r}");
+    assert_eq!(text_of(&c, &a).trim(), "Text A");
+    assert_eq!(page_count(&c, &s, "Small"), 1, "the other file still lands");
+
+    c.set_guc("gitsync.max_file_size", "1MB");
+    let r = c.run_cycle(&s);
+    assert_eq!(push_failures(&r), 0, "{r}");
+    assert_eq!(text_of(&c, &a).trim(), long.trim());
 }
