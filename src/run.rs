@@ -58,7 +58,7 @@ pub fn run_space(space_id: &str, trigger: Trigger) -> Value {
                         outcome.ref_updates.clone(),
                     );
                     record_success(client, space_id, &outcome);
-                    (report::ran_cycle(space_id, &outcome), outcome.warnings)
+                    (report::ran(space_id, &outcome), outcome.warnings)
                 }
                 Err(error) => {
                     record_failure(client, space_id, &error);

@@ -433,7 +433,7 @@ fn a_partial_push_retries_only_the_failed_page() {
     assert_eq!(out.push.failures.len(), 1);
     assert_eq!(out.push.failures[0].page_id, id(1));
     assert_eq!((out.push.updated, out.push.created), (1, 1));
-    let report = crate::report::ran_cycle(SPACE, &out);
+    let report = crate::report::ran(SPACE, &out);
     assert_eq!(report["push"]["failures"], 1);
     assert_eq!(report["push"]["firstFailure"]["pageId"], id(1));
     assert_eq!(w.store.writes.len(), 2);
@@ -471,7 +471,7 @@ fn same_block_edited_on_both_sides_git_wins_and_disjoint_edits_survive() {
         w.main_file("A.md"),
         page_file(1, "ONE\n\ntwo\n\nGIT\n\nFOUR")
     );
-    let report = crate::report::ran_cycle(SPACE, &out);
+    let report = crate::report::ran(SPACE, &out);
     assert_eq!(report["pull"]["conflict"], true);
     w.assert_settled();
 }

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::cycle::CycleOutcome;
-use crate::pull::{PageFailure, PullOutcome};
+use crate::pull::PageFailure;
 
 /// Why a cycle did not run. The strings are the SQL contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,18 +39,9 @@ pub fn failed(space_id: &str, error: &str) -> Value {
     json!({"spaceId": space_id, "ran": true, "divergentDocmost": false, "error": error})
 }
 
-pub fn ran(space_id: &str, pull: &PullOutcome) -> Value {
-    json!({
-        "spaceId": space_id,
-        "ran": true,
-        "pull": {"written": pull.written, "deleted": pull.deleted, "conflict": pull.conflict},
-        "divergentDocmost": false,
-    })
-}
-
 /// A cycle that ran: the pull's counts, the push's failures (with the
 /// first one, when there is one) and whether a ref was refused.
-pub fn ran_cycle(space_id: &str, cycle: &CycleOutcome) -> Value {
+pub fn ran(space_id: &str, cycle: &CycleOutcome) -> Value {
     let mut push = json!({"mode": "apply", "failures": cycle.push.failures.len()});
     if let Some(first) = cycle.push.failures.first() {
         push["firstFailure"] = failure(first);
