@@ -55,6 +55,15 @@ pub fn cycle(
     space_id: &str,
     opts: &CycleOptions,
 ) -> Result<CycleOutcome, EngineError> {
+    vault.batched(|| cycle_unbatched(store, vault, space_id, opts))
+}
+
+fn cycle_unbatched(
+    store: &mut dyn Store,
+    vault: &Vault,
+    space_id: &str,
+    opts: &CycleOptions,
+) -> Result<CycleOutcome, EngineError> {
     let docmost0 = vault.required_ref(DOCMOST)?;
     let main0 = vault.required_ref(MAIN)?;
     let pushed0 = vault.required_ref(LAST_PUSHED)?;

@@ -16,6 +16,9 @@ pub const DOCMOST: &str = "refs/heads/docmost";
 /// The `main` commit whose changes the DB has fully absorbed.
 pub const LAST_PUSHED: &str = "refs/gitsync/last-pushed";
 
+/// Above every on-disk backend, so that batched writes go to memory.
+const MEMPACK_PRIORITY: i32 = 1000;
+
 const BOT_NAME: &str = "Docmost";
 const BOT_EMAIL: &str = "gitsync@docmost.invalid";
 
@@ -180,6 +183,43 @@ impl Vault {
             std::fs::create_dir_all(path.join("hooks"))?;
             write_executable(&hook, PRE_RECEIVE_HOOK)?;
         }
+        Ok(())
+    }
+
+    /// Runs `work` with every object it writes held in memory, then stores
+    /// them all as one pack. Writing thousands of loose objects (a file and
+    /// often a directory each) is what made a first export slow; one pack
+    /// is what `git fast-import` writes too. Objects land on disk before
+    /// `work`'s result is returned, so no ref can ever point at an object
+    /// that exists only in memory; after an error they are dropped, which
+    /// is safe because nothing refers to them.
+    pub fn batched<T, E: From<VaultError>>(
+        &self,
+        work: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
+        let odb = self.repo.odb().map_err(VaultError::from)?;
+        let mempack = odb
+            .add_new_mempack_backend(MEMPACK_PRIORITY)
+            .map_err(VaultError::from)?;
+        let result = work();
+        let stored = match &result {
+            Ok(_) => self.store_pack(&odb, &mempack),
+            Err(_) => Ok(()),
+        };
+        mempack.reset().map_err(VaultError::from)?;
+        stored?;
+        result
+    }
+
+    fn store_pack(&self, odb: &git2::Odb, mempack: &git2::Mempack) -> Result<(), VaultError> {
+        let mut pack = git2::Buf::new();
+        mempack.dump(&self.repo, &mut pack)?;
+        if pack_object_count(&pack) == 0 {
+            return Ok(());
+        }
+        let mut writer = odb.packwriter()?;
+        std::io::Write::write_all(&mut writer, &pack)?;
+        writer.commit()?;
         Ok(())
     }
 
@@ -433,6 +473,14 @@ fn file_mode(mode: i32) -> FileMode {
     .into_iter()
     .find(|m| i32::from(*m) == mode)
     .unwrap_or(FileMode::Blob)
+}
+
+/// The object count in a pack's header ("PACK", version, count), so that
+/// an idle cycle does not leave an empty pack file behind.
+fn pack_object_count(pack: &[u8]) -> u32 {
+    pack.get(8..12)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u32::from_be_bytes)
 }
 
 fn is_regular(mode: i32) -> bool {
