@@ -175,16 +175,27 @@ fn bool_query(client: &mut SpiClient, sql: &str, args: &[DatumWithOid]) -> bool 
 /// (ours or Postgres') rolls back only the cycle's own writes; the caller's
 /// transaction goes on and records the failure.
 fn cycle_in_subtransaction(space_id: &str) -> Result<CycleOutcome, String> {
+    in_subtransaction(|| engine_cycle(space_id), std::convert::identity)
+}
+
+/// Runs `work` in an internal subtransaction, released when it returns Ok
+/// and rolled back when it returns Err or raises an ERROR (which `caught`
+/// turns into the Err value). Only `work`'s own writes are undone.
+pub fn in_subtransaction<T, E>(
+    work: impl FnOnce() -> Result<T, E>,
+    caught: fn(String) -> E,
+) -> Result<T, E> {
     // SAFETY: the standard internal-subtransaction protocol of PL handlers:
     // remember the memory context and resource owner, begin, and on either
-    // outcome release or roll back, then restore both.
+    // outcome release or roll back, then restore both. pgrx does not free
+    // SPI tuple tables on drop, so none is freed twice by the rollback.
     unsafe {
         let context = pg_sys::CurrentMemoryContext;
         let owner = pg_sys::CurrentResourceOwner;
         pg_sys::BeginInternalSubTransaction(std::ptr::null());
         pg_sys::MemoryContextSwitchTo(context);
-        let result = PgTryBuilder::new(AssertUnwindSafe(|| engine_cycle(space_id)))
-            .catch_others(|caught| Err(caught_message(caught)))
+        let result = PgTryBuilder::new(AssertUnwindSafe(work))
+            .catch_others(|e| Err(caught(caught_message(e))))
             .execute();
         match result {
             Ok(_) => pg_sys::ReleaseCurrentSubTransaction(),

@@ -10,12 +10,9 @@ use gitsync_engine::store::{
     ExportState, NewPage, PageRow, PageUpdate, Store, StoreError, WriteOutcome,
 };
 use pgrx::datum::DatumWithOid;
-use pgrx::pg_sys;
-use pgrx::prelude::*;
 use pgrx::spi::{SpiClient, SpiError, SpiTupleTable};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::panic::AssertUnwindSafe;
 
 pub struct SpiStore<'a, 'conn> {
     pub client: &'a mut SpiClient<'conn>,
@@ -92,26 +89,7 @@ impl<'a, 'conn> SpiStore<'a, 'conn> {
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        // SAFETY: the internal-subtransaction protocol of PL handlers, as in
-        // run.rs: remember context and owner, begin, release or roll back,
-        // restore both. SPI tuple tables are not freed on drop by pgrx, so
-        // none is freed twice when the rollback releases them.
-        unsafe {
-            let context = pg_sys::CurrentMemoryContext;
-            let owner = pg_sys::CurrentResourceOwner;
-            pg_sys::BeginInternalSubTransaction(std::ptr::null());
-            pg_sys::MemoryContextSwitchTo(context);
-            let result = PgTryBuilder::new(AssertUnwindSafe(|| f(self)))
-                .catch_others(|caught| Err(StoreError(crate::run::caught_message(caught))))
-                .execute();
-            match result {
-                Ok(_) => pg_sys::ReleaseCurrentSubTransaction(),
-                Err(_) => pg_sys::RollbackAndReleaseCurrentSubTransaction(),
-            }
-            pg_sys::MemoryContextSwitchTo(context);
-            pg_sys::CurrentResourceOwner = owner;
-            result
-        }
+        crate::run::in_subtransaction(|| f(self), StoreError)
     }
 
     /// A position key after the last sibling under `parent` (trashed ones

@@ -241,21 +241,12 @@ impl Vault {
     /// files with UTF-8 names that [`is_page_path`] accepts; symlinks,
     /// submodules and everything else are not pages (SPEC §7).
     pub fn page_files(&self, commit: Oid) -> Result<BTreeMap<String, Oid>, VaultError> {
-        let tree = self.repo.find_commit(commit)?.tree()?;
-        let mut files = BTreeMap::new();
-        tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-            if entry.kind() != Some(ObjectType::Blob) || !is_regular(entry.filemode()) {
-                return git2::TreeWalkResult::Ok;
-            }
-            if let Some(name) = entry.name() {
-                let path = format!("{dir}{name}");
-                if is_page_path(&path) {
-                    files.insert(path, entry.id());
-                }
-            }
-            git2::TreeWalkResult::Ok
-        })?;
-        Ok(files)
+        Ok(self
+            .entries(commit)?
+            .into_iter()
+            .filter(|(path, e)| e.is_regular() && is_page_path(path))
+            .map(|(path, e)| (path, e.id))
+            .collect())
     }
 
     pub fn read_blob(&self, oid: Oid) -> Result<Vec<u8>, VaultError> {
@@ -274,15 +265,11 @@ impl Vault {
         upserts: &[(String, Oid)],
         removes: &[String],
     ) -> Result<Oid, VaultError> {
-        let base_tree = self.repo.find_commit(base)?.tree()?;
-        let mut builder = TreeUpdateBuilder::new();
-        for path in removes {
-            builder.remove(path.as_str());
-        }
-        for (path, blob) in upserts {
-            builder.upsert(path.as_str(), *blob, FileMode::Blob);
-        }
-        Ok(builder.create_updated(&self.repo, &base_tree)?)
+        let entries: Vec<(String, Entry)> = upserts
+            .iter()
+            .map(|(path, blob)| (path.clone(), Entry::file(*blob)))
+            .collect();
+        self.tree_with(base, &entries, removes)
     }
 
     pub fn tree_of(&self, commit: Oid) -> Result<Oid, VaultError> {

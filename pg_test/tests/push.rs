@@ -230,58 +230,63 @@ const BASE: [&str; 5] = [
     "Fifth block.",
 ];
 
-/// SPEC §8.7: the same block edited on both sides → git's block wins, the
-/// DB's other edits are kept, no markers anywhere, `pull.conflict` true.
-#[test]
-fn scenario7_same_block_edited_on_both_sides() {
-    let (c, s) = Cluster::start_with_space(Config::manual(), "merge7");
+/// BASE with git's edit of the first block.
+const GIT_EDIT: [&str; 5] = ["First block, from git.", BASE[1], BASE[2], BASE[3], BASE[4]];
+/// BASE with the wiki's edit of the fifth block.
+const WIKI_EDIT: [&str; 5] = [
+    BASE[0],
+    BASE[1],
+    BASE[2],
+    BASE[3],
+    "Fifth block, from the wiki.",
+];
+/// Both of the above.
+const BOTH_EDITS: [&str; 5] = [GIT_EDIT[0], BASE[1], BASE[2], BASE[3], WIKI_EDIT[4]];
+
+/// A cluster with one page of the five BASE blocks, exported once.
+fn five_block_page(space_slug: &str, page_slug: &str) -> (Cluster, Space, String) {
+    let (c, s) = Cluster::start_with_space(Config::manual(), space_slug);
     let p = c.insert_page_content(
         &s,
-        "merge7pppp",
+        page_slug,
         "P",
         None,
         &paragraphs(&BASE),
         &BASE.join("\n"),
     );
     c.run_cycle(&s);
+    (c, s, p)
+}
 
-    let w = Checkout::of(&c, &s, "clone7");
-    let git_side = [
-        "First block, as git wrote it.",
+/// Clones the vault, gives P the given blocks, commits and pushes.
+fn push_blocks(c: &Cluster, s: &Space, p: &str, clone: &str, blocks: &[&str]) {
+    let w = Checkout::of(c, s, clone);
+    w.write("P.md", page_file(p, &body(blocks)));
+    w.commit_and_push("git edits P");
+}
+
+/// SPEC §8.7: the same block edited on both sides → git's block wins, the
+/// DB's other edits are kept, no markers anywhere, `pull.conflict` true.
+#[test]
+fn scenario7_same_block_edited_on_both_sides() {
+    let (c, s, p) = five_block_page("merge7", "merge7pppp");
+    push_blocks(&c, &s, &p, "clone7", &GIT_EDIT);
+    let wiki = [
+        "First block, from the wiki.",
         BASE[1],
         BASE[2],
         BASE[3],
-        BASE[4],
+        WIKI_EDIT[4],
     ];
-    w.write("P.md", page_file(&p, &body(&git_side)));
-    w.commit_and_push("git edits the first block");
-    let db_side = [
-        "First block, as the wiki wrote it.",
-        BASE[1],
-        BASE[2],
-        BASE[3],
-        "Fifth block, edited in the wiki.",
-    ];
-    c.set_content(&p, &paragraphs(&db_side), &db_side.join("\n"));
+    c.set_content(&p, &paragraphs(&wiki), &wiki.join("\n\n"));
 
     let r = c.run_cycle(&s);
     assert_eq!(r["pull"]["conflict"], json!(true), "{r}");
-    let merged = [
-        "First block, as git wrote it.",
-        BASE[1],
-        BASE[2],
-        BASE[3],
-        "Fifth block, edited in the wiki.",
-    ];
     assert_eq!(
         c.vault_file(&s.id, "main", "P.md").unwrap(),
-        page_file(&p, &body(&merged))
+        page_file(&p, &body(&BOTH_EDITS))
     );
-    let text = text_of(&c, &p);
-    for t in merged {
-        assert!(text.contains(t), "{t:?} missing from the DB text {text:?}");
-    }
-    assert!(!text.contains("as the wiki wrote it"));
+    assert_eq!(text_of(&c, &p).trim(), BOTH_EDITS.join("\n\n"));
     assert_no_markers_anywhere(&c, &s);
     assert_quiescent(&c, &s);
 }
@@ -289,44 +294,17 @@ fn scenario7_same_block_edited_on_both_sides() {
 /// SPEC §8.7, second half: disjoint edits both survive, no conflict.
 #[test]
 fn scenario7_disjoint_edits_both_survive() {
-    let (c, s) = Cluster::start_with_space(Config::manual(), "merge7b");
-    let p = c.insert_page_content(
-        &s,
-        "merge7qqqq",
-        "P",
-        None,
-        &paragraphs(&BASE),
-        &BASE.join("\n"),
-    );
-    c.run_cycle(&s);
-
-    let w = Checkout::of(&c, &s, "clone7b");
-    let git_side = ["First block, from git.", BASE[1], BASE[2], BASE[3], BASE[4]];
-    w.write("P.md", page_file(&p, &body(&git_side)));
-    w.commit_and_push("git edits the first block");
-    let db_side = [
-        BASE[0],
-        BASE[1],
-        BASE[2],
-        BASE[3],
-        "Fifth block, from the wiki.",
-    ];
-    c.set_content(&p, &paragraphs(&db_side), &db_side.join("\n"));
+    let (c, s, p) = five_block_page("merge7b", "merge7qqqq");
+    push_blocks(&c, &s, &p, "clone7b", &GIT_EDIT);
+    c.set_content(&p, &paragraphs(&WIKI_EDIT), &WIKI_EDIT.join("\n\n"));
 
     let r = c.run_cycle(&s);
     assert_eq!(r["pull"]["conflict"], json!(false), "{r}");
-    let merged = [
-        "First block, from git.",
-        BASE[1],
-        BASE[2],
-        BASE[3],
-        "Fifth block, from the wiki.",
-    ];
     assert_eq!(
         c.vault_file(&s.id, "main", "P.md").unwrap(),
-        page_file(&p, &body(&merged))
+        page_file(&p, &body(&BOTH_EDITS))
     );
-    assert_eq!(text_of(&c, &p).trim(), merged.join("\n\n"));
+    assert_eq!(text_of(&c, &p).trim(), BOTH_EDITS.join("\n\n"));
     assert_quiescent(&c, &s);
 }
 
@@ -600,36 +578,17 @@ fn push_landing_mid_cycle_is_kept() {
 /// before it writes) keeps the DB edit; the git edit is not lost either.
 #[test]
 fn db_edit_during_a_cycle_survives() {
-    let (c, s) = Cluster::start_with_space(Config::manual(), "midedit");
-    let p = c.insert_page_content(
-        &s,
-        "mideditppp",
-        "P",
-        None,
-        &paragraphs(&BASE),
-        &BASE.join("\n"),
-    );
-    c.run_cycle(&s);
-    let w = Checkout::of(&c, &s, "clonemidedit");
-    let git_side = ["First block, from git.", BASE[1], BASE[2], BASE[3], BASE[4]];
-    w.write("P.md", page_file(&p, &body(&git_side)));
-    w.commit_and_push("git edit");
+    let (c, s, p) = five_block_page("midedit", "mideditppp");
+    push_blocks(&c, &s, &p, "clonemidedit", &GIT_EDIT);
 
     // The editor's save holds the row: the cycle reads the old row, and its
     // compare-and-swap write waits for the save and then finds it changed.
-    let db_side = [
-        BASE[0],
-        BASE[1],
-        BASE[2],
-        BASE[3],
-        "Fifth block, from the wiki.",
-    ];
     let mut editor = c.session();
     editor.run(
         &format!(
             "BEGIN; UPDATE pages SET content = {}::jsonb, text_content = {}, updated_at = clock_timestamp() WHERE id = '{p}';",
-            lit(&paragraphs(&db_side).to_string()),
-            lit(&db_side.join("\n"))
+            lit(&paragraphs(&WIKI_EDIT).to_string()),
+            lit(&WIKI_EDIT.join("\n\n"))
         ),
         "UPDATE pages",
     );
@@ -646,17 +605,10 @@ fn db_edit_during_a_cycle_survives() {
 
     c.run_cycle(&s);
     c.run_cycle(&s);
-    let merged = [
-        "First block, from git.",
-        BASE[1],
-        BASE[2],
-        BASE[3],
-        "Fifth block, from the wiki.",
-    ];
-    assert_eq!(text_of(&c, &p).trim(), merged.join("\n\n"));
+    assert_eq!(text_of(&c, &p).trim(), BOTH_EDITS.join("\n\n"));
     assert_eq!(
         c.vault_file(&s.id, "main", "P.md").unwrap(),
-        page_file(&p, &body(&merged))
+        page_file(&p, &body(&BOTH_EDITS))
     );
     assert_quiescent(&c, &s);
 }
