@@ -173,6 +173,22 @@ fn scenario6_git_changes_reach_the_db_exactly_once() {
     let new = live_page_id(&c, &s, "New");
     assert_eq!(text_of(&c, &new).trim(), "Brand new page");
     assert_eq!(parent_of(&c, &new), "");
+    let slug = c.sql(&format!(
+        "SELECT slug_id ~ '^[0-9A-Za-z]{{10}}$' FROM pages WHERE id = '{new}'"
+    ));
+    assert_eq!(
+        slug, "t",
+        "a new page gets a 10-character alphanumeric slug_id"
+    );
+    let last_root = c.sql(&format!(
+        "SELECT id FROM pages WHERE space_id = '{}' AND parent_page_id IS NULL AND id IN ('{a}', '{b}', '{new}') \
+          ORDER BY position COLLATE \"C\" DESC LIMIT 1",
+        s.id
+    ));
+    assert_eq!(
+        last_root, new,
+        "a new page sorts after its existing siblings"
+    );
     let folder = live_page_id(&c, &s, "Folder");
     let kid = live_page_id(&c, &s, "Kid");
     assert_eq!(parent_of(&c, &kid), folder);
