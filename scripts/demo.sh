@@ -61,6 +61,24 @@ as_pg git -C "$vault" ls-tree -r main
 echo "== git show main:Welcome.md"
 as_pg git -C "$vault" show main:Welcome.md
 
+echo "== the other direction: clone, edit Welcome.md, push"
+clone="$demo/clone"
+as_pg git clone -q "$vault" "$clone"
+as_pg sed -i 's/^# Welcome to the space$/# Welcome to the space (edited in git)/' "$clone/Welcome.md"
+as_pg git -C "$clone" -c user.name=Demo -c user.email=demo@example.com commit -q -am "Edit the welcome page in git"
+as_pg git -C "$clone" push -q origin main
+deadline=$((SECONDS + 60))
+until psql_docmost -At -c "SELECT text_content FROM pages WHERE title = 'Welcome'" | grep -q "edited in git"; do
+    if [ $SECONDS -ge $deadline ]; then
+        echo "the push did not reach the wiki within 60 s; server log:" >&2
+        tail -n 40 "$demo/server.log" >&2
+        exit 1
+    fi
+    sleep 0.5
+done
+echo "== SELECT left(text_content, 60) FROM pages WHERE title = 'Welcome';"
+psql_docmost -c "SELECT left(text_content, 60) AS text_content, last_updated_by_id = '$svc' AS by_gitsync FROM pages WHERE title = 'Welcome'"
+
 if [ "${KEEP:-0}" = 1 ]; then
     echo "== cluster left running: psql -h $demo -p $port -d docmost ; clone with: git clone $vault"
 else
