@@ -10,6 +10,7 @@
 use super::html::{self, Directive};
 use super::node::{push_merged, Mark, Node};
 use super::sanitize::sanitize_blocks;
+use super::to_md::unix_newlines;
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use serde_json::{Map, Value};
 use std::ops::Range;
@@ -552,6 +553,10 @@ impl<'a> Builder<'a> {
                 top.pending.get_or_insert_with(Map::new).extend(m);
             }
             Directive::EmptyParagraph => self.add_block(Node::new("paragraph")),
+            Directive::BreakParagraph => {
+                let br = vec![Node::new("hardBreak")];
+                self.add_block(Node::with_content("paragraph", br));
+            }
             Directive::Open(ty, attrs) => self.open_generic(&ty, attrs),
             Directive::Close(ty) => self.close_html(&ty),
             Directive::DetailsOpen(open) => {
@@ -718,12 +723,34 @@ fn apply_pending(node: &mut Node, mut pending: Map<String, Value>) {
             apply_cells(node, &rows);
         }
     }
+    if node.ty == "codeBlock" {
+        if let Some(Value::String(exact)) = pending.remove("text") {
+            exact_code_text(node, exact);
+        }
+    }
+    let defaults = super::schema::node_attrs(&node.ty).unwrap_or_default();
     for (k, v) in pending {
         let shown = node.attrs.get(&k);
-        let shown_empty = shown.is_none_or(|s| s.is_null() || *s == Value::String(String::new()));
-        if shown_empty {
+        // A shown default is no statement either: the Markdown shows the
+        // default where it cannot show the value (an ordered list starting
+        // past 999999999 is numbered from 1).
+        let is_default = |s: &Value| defaults.iter().any(|(d, dv)| d == &k && dv == s);
+        let shown_empty = shown
+            .is_none_or(|s| s.is_null() || *s == Value::String(String::new()) || is_default(s));
+        let same_but_newlines = matches!((shown, &v), (Some(Value::String(s)), Value::String(exact))
+            if *s == unix_newlines(exact));
+        if shown_empty || same_but_newlines {
             node.attrs.insert(k, v);
         }
+    }
+}
+
+/// A code block's exact text from its comment (it holds `\r`), unless the
+/// fence was edited since: then the fence wins.
+fn exact_code_text(node: &mut Node, exact: String) {
+    let shown: String = node.content.iter().map(|c| c.text.as_str()).collect();
+    if shown == unix_newlines(&exact) && !exact.is_empty() {
+        node.content = vec![Node::text(&exact, Vec::new())];
     }
 }
 
@@ -879,7 +906,8 @@ fn tag_mark(tag: &html::Tag, carried: Option<Map<String, Value>>) -> Option<Mark
         m.attrs = attrs;
     }
     if ty == "link" {
-        if let Some(href) = tag.attr("href").filter(|h| !h.is_empty()) {
+        // Written only when set, so `href=""` is an empty href, not none.
+        if let Some(href) = tag.attr("href") {
             m.attrs
                 .insert("href".into(), Value::String(href.to_string()));
         }
@@ -889,6 +917,11 @@ fn tag_mark(tag: &html::Tag, carried: Option<Map<String, Value>>) -> Option<Mark
 
 /// The inline content of a one-line fragment such as a `<summary>`.
 fn parse_inline_fragment(s: &str) -> Vec<Node> {
+    // Alone, `<br>` would be an HTML block (an empty paragraph); in a
+    // one-line fragment it is the line break it says.
+    if matches!(html::directive(s), Some(Directive::EmptyParagraph)) {
+        return vec![Node::new("hardBreak")];
+    }
     match &parse_blocks(s)[..] {
         [] => Vec::new(),
         [p] if p.ty == "paragraph" => p.content.clone(),

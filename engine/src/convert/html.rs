@@ -89,6 +89,8 @@ pub enum Directive {
     DetailsClose,
     Summary(String),
     EmptyParagraph,
+    /// A paragraph holding one hard break.
+    BreakParagraph,
 }
 
 pub fn directive(line: &str) -> Option<Directive> {
@@ -101,6 +103,7 @@ pub fn directive(line: &str) -> Option<Directive> {
     }
     match line.to_ascii_lowercase().as_str() {
         "<br>" | "<br/>" | "<br />" => return Some(Directive::EmptyParagraph),
+        "<p><br></p>" => return Some(Directive::BreakParagraph),
         "<details>" => return Some(Directive::DetailsOpen(false)),
         "<details open>" => return Some(Directive::DetailsOpen(true)),
         "</details>" => return Some(Directive::DetailsClose),
@@ -138,7 +141,8 @@ pub struct Tag {
 }
 
 /// Parses one complete tag such as `<a href="x" data-gitsync='{..}'>`.
-/// Attribute values are taken verbatim except `&quot;` and `&amp;`.
+/// Attribute values are taken verbatim except the entities [`quote_attr`]
+/// writes.
 pub fn parse_tag(s: &str) -> Option<Tag> {
     let inner = s.strip_prefix('<')?.strip_suffix('>')?;
     let inner = inner.strip_suffix('/').unwrap_or(inner);
@@ -167,7 +171,7 @@ pub fn parse_tag(s: &str) -> Option<Tag> {
             let quote = after.chars().next()?;
             if quote == '"' || quote == '\'' {
                 let end = after[1..].find(quote)? + 1;
-                value = after[1..end].replace("&quot;", "\"").replace("&amp;", "&");
+                value = unquote_attr(&after[1..end]);
                 rest = after[end + 1..].trim_start();
             } else {
                 let end = after.find(char::is_whitespace).unwrap_or(after.len());
@@ -198,6 +202,45 @@ impl Tag {
 }
 
 /// An attribute value for a double-quoted HTML attribute.
+/// Line ends are encoded too: a raw one inside a tag at the start of a line
+/// would end an HTML block halfway through the tag.
 pub fn quote_attr(s: &str) -> String {
-    s.replace('&', "&amp;").replace('"', "&quot;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match ENTITIES.iter().find(|(ch, _)| *ch == c) {
+            Some((_, entity)) => out.push_str(entity),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+const ENTITIES: [(char, &str); 4] = [
+    ('&', "&amp;"),
+    ('"', "&quot;"),
+    ('\n', "&#10;"),
+    ('\r', "&#13;"),
+];
+
+/// The inverse of [`quote_attr`], in one pass so `&amp;quot;` stays
+/// `&quot;`.
+fn unquote_attr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        match ENTITIES.iter().find(|(_, e)| rest.starts_with(e)) {
+            Some((c, e)) => {
+                out.push(*c);
+                rest = &rest[e.len()..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }

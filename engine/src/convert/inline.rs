@@ -253,12 +253,13 @@ fn mark_tags(mark: &Mark, delimiters: bool) -> (String, String) {
 }
 
 fn link_tags(mark: &Mark) -> (String, String) {
-    let href = mark.attrs.get("href").and_then(Value::as_str).unwrap_or("");
+    let href = mark.attrs.get("href").and_then(Value::as_str);
     let title = mark.attrs.get("title").and_then(Value::as_str);
+    // `[x]()` and `[x](u "")` read as no href and no title, not as `""`.
     let markdown_ok = mark.attrs.keys().all(|k| k == "href" || k == "title")
-        && !href.contains(|c: char| c.is_control())
-        && !title.is_some_and(|t| t.contains(|c: char| c.is_control()));
-    if markdown_ok {
+        && href.is_some_and(|h| !h.is_empty() && !h.contains(|c: char| c.is_control()))
+        && !title.is_some_and(|t| t.is_empty() || t.contains(|c: char| c.is_control()));
+    if let (true, Some(href)) = (markdown_ok, href) {
         return ("[".into(), format!("]({})", destination(href, title)));
     }
     let mut rest: Map<String, Value> = mark.attrs.clone();
@@ -268,10 +269,11 @@ fn link_tags(mark: &Mark) -> (String, String) {
     } else {
         format!(" data-gitsync='{}'", json(&Value::Object(rest)))
     };
-    (
-        format!("<a href=\"{}\"{extra}>", quote_attr(href)),
-        "</a>".into(),
-    )
+    let href_attr = match href {
+        Some(h) => format!(" href=\"{}\"", quote_attr(h)),
+        None => String::new(),
+    };
+    (format!("<a{href_attr}{extra}>"), "</a>".into())
 }
 
 /// `dest "title"` for links and images.
@@ -314,6 +316,8 @@ fn atom(node: &Node, ctx: InlineCtx) -> String {
             || tex.contains(['$', '\n', '\r', '`'])
             || tex.starts_with(char::is_whitespace)
             || tex.ends_with(char::is_whitespace)
+            || tex.ends_with('\\')
+            || !math_braces_balanced(tex)
             || (ctx.in_table && tex.contains('|'));
         let plain = !awkward;
         if plain {
@@ -342,13 +346,35 @@ fn atom(node: &Node, ctx: InlineCtx) -> String {
     )
 }
 
+/// pulldown-cmark only pairs `$` delimiters in the same brace context, so
+/// `$a}$` is not math. Backslash-escaped punctuation does not count, as
+/// the parser skips it.
+fn math_braces_balanced(tex: &str) -> bool {
+    let mut depth = 0usize;
+    let mut bytes = tex.bytes();
+    while let Some(b) = bytes.next() {
+        match b {
+            b'\\' => {
+                // An escape swallows the next punctuation byte; other bytes
+                // after a backslash are ordinary (and never braces).
+                bytes.next();
+            }
+            b'{' => depth += 1,
+            b'}' if depth == 0 => return false,
+            b'}' => depth -= 1,
+            _ => {}
+        }
+    }
+    depth == 0
+}
+
 /// Escapes text so CommonMark reads it back as the same characters.
 /// `line_start`: the text begins a line of the block; `line_end`: it ends
 /// one (trailing whitespace would be stripped).
 pub fn escape_text(s: &str, ctx: InlineCtx, line_start: bool, line_end: bool) -> String {
     let chars: Vec<char> = s.chars().collect();
     let lead_ws = if line_start {
-        chars.iter().take_while(|c| matches!(c, ' ' | '\t')).count()
+        chars.iter().take_while(|c| is_md_blank(**c)).count()
     } else {
         0
     };
@@ -357,7 +383,7 @@ pub fn escape_text(s: &str, ctx: InlineCtx, line_start: bool, line_end: bool) ->
             - chars[lead_ws..]
                 .iter()
                 .rev()
-                .take_while(|c| matches!(c, ' ' | '\t'))
+                .take_while(|c| is_md_blank(**c))
                 .count()
     } else {
         chars.len()
@@ -366,7 +392,7 @@ pub fn escape_text(s: &str, ctx: InlineCtx, line_start: bool, line_end: bool) ->
     let mut out = String::with_capacity(s.len());
     for (i, &c) in chars.iter().enumerate() {
         if i < lead_ws || i >= trail_ws_from {
-            out.push_str(if c == ' ' { "&#32;" } else { "&#9;" });
+            out.push_str(&format!("&#{};", u32::from(c)));
             continue;
         }
         let prev = if i == 0 {
@@ -390,6 +416,12 @@ pub fn escape_text(s: &str, ctx: InlineCtx, line_start: bool, line_end: bool) ->
         }
     }
     out
+}
+
+/// What pulldown-cmark trims from the ends of a line of inline text: space,
+/// tab, and the vertical tab and form feed it counts as ASCII whitespace.
+fn is_md_blank(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\u{b}' | '\u{c}')
 }
 
 /// Index of the `.` or `)` in a leading `123.` that would start a list.

@@ -91,7 +91,7 @@ fn sanitize_node(mut n: Node) -> Option<Node> {
     n.marks.clear();
     let empty_list = matches!(
         n.ty.as_str(),
-        "bulletList" | "orderedList" | "taskList" | "table" | "columns" | "footnotes"
+        "bulletList" | "orderedList" | "taskList" | "table" | "columns"
     ) && n.content.is_empty();
     (!empty_list).then_some(n)
 }
@@ -165,6 +165,7 @@ fn sanitize_marks(marks: Vec<Mark>) -> Vec<Mark> {
         .filter_map(|mut m| {
             let defaults = schema::mark_attrs(&m.ty)?;
             m.attrs.retain(|k, _| defaults.iter().any(|(d, _)| d == k));
+            no_nul_values(&mut m.attrs);
             Some(m)
         })
         .collect();
@@ -182,6 +183,19 @@ fn sanitize_marks(marks: Vec<Mark>) -> Vec<Mark> {
 fn keep_known_attrs(n: &mut Node) {
     if let Some(defaults) = schema::node_attrs(&n.ty) {
         n.attrs.retain(|k, _| defaults.iter().any(|(d, _)| d == k));
+    }
+    no_nul_values(&mut n.attrs);
+}
+
+/// Attribute strings get the same NUL treatment as text: an image's alt is
+/// written as escaped text, where NUL turns into U+FFFD.
+fn no_nul_values(attrs: &mut serde_json::Map<String, Value>) {
+    for v in attrs.values_mut() {
+        if let Value::String(s) = v {
+            if s.contains('\0') {
+                *s = no_nul(s);
+            }
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! Every top-level block is read back right away; when that does not give
 //! the same block, it is written again in a more defensive [`Mode`].
 
-use super::html::{attrs_comment, close_comment, open_comment};
+use super::html::{attrs_comment, close_comment, directive, open_comment};
 use super::inline::{destination, escape_text, write_inline, InlineCtx, Mode};
 use super::node::{canonical, is_empty_paragraph, Node};
 use super::{from_md, schema};
@@ -120,8 +120,10 @@ impl Blocks {
             "bulletList" | "orderedList" | "taskList" => self.list(n, alternate),
             "codeBlock" => self.code_block(n),
             "mathBlock" => {
-                let md = code_fence(n.str_attr("text").unwrap_or(""), "math");
-                with_attrs(&extra_attrs(n, &["text"]), md)
+                let tex = n.str_attr("text").unwrap_or("");
+                let shown: &[&str] = if tex.contains('\r') { &[] } else { &["text"] };
+                let md = code_fence(&unix_newlines(tex), "math");
+                with_attrs(&extra_attrs(n, shown), md)
             }
             "horizontalRule" => with_attrs(&n.attrs, "---".into()),
             "image" | "drawio" | "excalidraw" => self.image(n),
@@ -136,7 +138,15 @@ impl Blocks {
         let md = if n.content.is_empty() {
             "<br>".to_string()
         } else {
-            write_inline(&n.content, self.inline_ctx(false))
+            let inline = write_inline(&n.content, self.inline_ctx(false));
+            // A lone `<br>` line is an HTML block, read as an empty
+            // paragraph; a paragraph holding just a line break says so
+            // in HTML.
+            if inline == "<br>" {
+                "<p><br></p>".to_string()
+            } else {
+                inline
+            }
         };
         with_attrs(&n.attrs, md)
     }
@@ -182,7 +192,7 @@ impl Blocks {
         for (i, item) in n.content.iter().enumerate() {
             let bullet = if alternate { '*' } else { '-' };
             let (marker, width) = if ordered {
-                let num = start.unwrap_or(1) + i as u64;
+                let num = item_number(start.unwrap_or(1), i, n.content.len());
                 let m = format!("{num}{} ", if alternate { ')' } else { '.' });
                 let w = m.len();
                 (m, w)
@@ -203,10 +213,17 @@ impl Blocks {
     fn list_item(&self, item: &Node, marker: &str, width: usize) -> String {
         let pad = " ".repeat(width);
         let only_empty = item.content.len() == 1 && is_empty_paragraph(&item.content[0]);
-        if only_empty {
+        if only_empty && item.ty != "taskItem" {
             return marker.trim_end().to_string();
         }
         let body = self.blocks(&item.content);
+        let first_line = body.split('\n').next().unwrap_or("");
+        if item.ty == "taskItem" && (first_line.is_empty() || directive(first_line).is_some()) {
+            // After `[ ]` a directive line (`<br>`, an attribute comment)
+            // reads as inline HTML of the item's text, and a bare `- [ ]`
+            // is no task at all: such a first block starts on the next line.
+            return format!("{}\n{}", marker.trim_end(), indent(&body, &pad, &pad));
+        }
         indent(&body, marker, &pad)
     }
 
@@ -214,7 +231,13 @@ impl Blocks {
         let text: String = n.content.iter().map(|c| c.text.as_str()).collect();
         let lang = n.str_attr("language").unwrap_or("");
         let mut extra = extra_attrs(n, &["language"]);
-        let lang_ok = !lang.contains(|c: char| c.is_whitespace() || c == '`' || c.is_control());
+        // An empty info string reads as no language; `""` is not `null`.
+        let set_but_empty = lang.is_empty() && n.attrs.contains_key("language");
+        let lang_ok = !set_but_empty
+            // The info string decodes entities and backslash escapes.
+            && !lang.contains(|c: char| {
+                c.is_whitespace() || c.is_control() || matches!(c, '`' | '&' | '\\')
+            });
         let shown_lang = if lang_ok { lang } else { "" };
         if !lang_ok {
             extra.insert("language".into(), Value::String(lang.into()));
@@ -222,14 +245,25 @@ impl Blocks {
         if shown_lang == "math" {
             extra.insert("node".into(), Value::String("codeBlock".into()));
         }
-        with_attrs(&extra, code_fence(&text, shown_lang))
+        if text.contains('\r') {
+            // Markdown reads any `\r` as a line end: the exact text rides
+            // along in the comment, and the fence shows it readably.
+            extra.insert("text".into(), Value::String(text.clone()));
+        }
+        with_attrs(&extra, code_fence(&unix_newlines(&text), shown_lang))
     }
 
     fn image(&self, n: &Node) -> String {
-        let src = n.str_attr("src").unwrap_or("");
+        // Line ends in a destination or title do not survive (and `![](u
+        // "")` reads as no title at all): such values ride in the comment.
+        let showable = |v: &&str| !v.contains(|c: char| c.is_control());
+        let src = n.str_attr("src").filter(showable).unwrap_or("");
         let alt = n.str_attr("alt").unwrap_or("");
-        let title = n.str_attr("title");
-        let mut shown = vec!["src"];
+        let title = n.str_attr("title").filter(|t| !t.is_empty() && showable(t));
+        let mut shown = Vec::new();
+        if n.str_attr("src").is_some_and(|s| showable(&s)) {
+            shown.push("src");
+        }
         if !alt.is_empty() {
             shown.push("alt");
         }
@@ -362,6 +396,17 @@ impl Blocks {
     }
 }
 
+/// CommonMark list numbers have at most nine digits and only the first one
+/// counts: a list that would count past that repeats its start number.
+fn item_number(start: u64, index: usize, count: usize) -> u64 {
+    let last = start + count.saturating_sub(1) as u64;
+    if last <= 999_999_999 {
+        start + index as u64
+    } else {
+        start
+    }
+}
+
 /// For each block: whether it is a list that must use the alternate
 /// marker because the block before it is a list of the same kind using
 /// the normal one (bullet and task lists share `-`).
@@ -386,6 +431,11 @@ fn column_align(rows: &[Node], col: usize) -> Option<&str> {
         .iter()
         .all(|r| r.content[col].str_attr("align") == Some(first));
     (same && matches!(first, "left" | "center" | "right")).then_some(first)
+}
+
+/// Line ends as a Markdown reader gives them back: `\r\n` and `\r` are `\n`.
+pub fn unix_newlines(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
 }
 
 /// A fenced block; the reader drops the one newline the fence adds.
