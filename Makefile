@@ -3,7 +3,7 @@ PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TARGET_DIR
 
-.PHONY: deps install demo test unit e2e lint
+.PHONY: deps install demo test unit e2e lint bench
 
 deps:
 	bash .ci/install-deps
@@ -25,3 +25,9 @@ lint: deps
 	cargo clippy --workspace --all-targets -- -D warnings
 
 test: lint unit e2e
+
+# Issue 5's benchmark: release build, its own cluster, 1k/10k/50k pages.
+# Prints a table and writes bench/results.md. Not part of `make test`.
+bench: deps
+	cargo pgrx install --release --pg-config $(PG_CONFIG)
+	cargo run --release -p gitsync-pg-test --bin bench
