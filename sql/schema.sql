@@ -20,7 +20,12 @@ CREATE TABLE gitsync.space_state (
     last_skip_reason     text,
     divergent_docmost    boolean NOT NULL DEFAULT false,
     main_commit          text,
-    docmost_commit       text
+    docmost_commit       text,
+    -- Set by a cycle that changed nothing and left nothing to retry: what
+    -- it depended on (digest of the page rows, refs, settings). The next
+    -- cycle that computes the same key skips reading pages and trees.
+    -- NULL after any other cycle or a failure: the next one runs in full.
+    idle_key             text
 );
 
 -- What the last export of each page wrote, so that a cycle (or a restart)

@@ -2,7 +2,8 @@
 //! it: the skip checks, the space lock, the engine inside a subtransaction,
 //! the status row, the run history, and the ref moves deferred to commit.
 
-use gitsync_engine::cycle::{self, CycleOptions, CycleOutcome};
+use gitsync_engine::cycle::{CycleOptions, CycleOutcome};
+use gitsync_engine::idle::{self, Ran};
 use gitsync_engine::model::{space_lock_key, LOCK_CLASS};
 use gitsync_engine::report::{self, Skip};
 use gitsync_engine::vault::{vault_path, RefUpdate, Vault};
@@ -52,12 +53,14 @@ pub fn run_space(space_id: &str, trigger: Trigger) -> Value {
         }
         Ok(()) => {
             let (result, warnings) = match cycle_in_subtransaction(space_id) {
-                Ok(outcome) => {
+                Ok(Ran {
+                    outcome, idle_key, ..
+                }) => {
                     defer_ref_updates(
                         vault_path(&guc::vault_root(), space_id),
                         outcome.ref_updates.clone(),
                     );
-                    record_success(client, space_id, &outcome);
+                    record_success(client, space_id, &outcome, idle_key.as_deref());
                     (report::ran(space_id, &outcome), outcome.warnings)
                 }
                 Err(error) => {
@@ -174,7 +177,7 @@ fn bool_query(client: &mut SpiClient, sql: &str, args: &[DatumWithOid]) -> bool 
 /// Runs the engine in a subtransaction so that an ERROR anywhere in it
 /// (ours or Postgres') rolls back only the cycle's own writes; the caller's
 /// transaction goes on and records the failure.
-fn cycle_in_subtransaction(space_id: &str) -> Result<CycleOutcome, String> {
+fn cycle_in_subtransaction(space_id: &str) -> Result<Ran, String> {
     in_subtransaction(|| engine_cycle(space_id), std::convert::identity)
 }
 
@@ -208,27 +211,48 @@ pub fn in_subtransaction<T, E>(
 }
 
 /// Pull, merge and push for one space (the engine's whole cycle), as the
-/// service user. Its DB writes belong to the caller's transaction; its ref
-/// moves come back to be applied after commit.
-fn engine_cycle(space_id: &str) -> Result<CycleOutcome, String> {
+/// service user, unless the idle key the last cycle recorded says it
+/// would change nothing. Its DB writes belong to the caller's
+/// transaction; its ref moves come back to be applied after commit.
+fn engine_cycle(space_id: &str) -> Result<Ran, String> {
     let actor = guc::service_user_id().ok_or("gitsync.service_user_id is not set")?;
     let vault = Vault::open_or_init(&vault_path(&guc::vault_root(), space_id))
         .map_err(|e| e.to_string())?;
     Spi::connect_mut(|client| {
-        let auto_merge_conflicts = bool_query(
-            client,
-            "SELECT coalesce(settings -> 'gitSync' ->> 'autoMergeConflicts' = 'true', false)
-               FROM spaces WHERE id = $1::uuid",
-            &[space_id.into()],
-        );
+        let (auto_merge_conflicts, recorded) = space_settings(client, space_id)?;
         let opts = CycleOptions {
             actor: &actor,
             auto_merge_conflicts,
             max_file_bytes: guc::max_file_bytes(),
         };
         let mut store = SpiStore::new(client);
-        cycle::cycle(&mut store, &vault, space_id, &opts).map_err(|e| e.to_string())
+        idle::cycle_unless_idle(&mut store, &vault, space_id, &opts, recorded.as_deref())
+            .map_err(|e| e.to_string())
     })
+}
+
+/// The space's `autoMergeConflicts` and the idle key its last cycle
+/// recorded, in one round trip.
+fn space_settings(
+    client: &mut SpiClient,
+    space_id: &str,
+) -> Result<(bool, Option<String>), String> {
+    let table = client
+        .update(
+            "SELECT coalesce(sp.settings -> 'gitSync' ->> 'autoMergeConflicts' = 'true', false),
+                    (SELECT st.idle_key FROM gitsync.space_state st WHERE st.space_id = sp.id)
+               FROM spaces sp WHERE sp.id = $1::uuid",
+            None,
+            &[space_id.into()],
+        )
+        .map_err(|e| e.to_string())?;
+    if table.is_empty() {
+        return Err(format!("space {space_id} not found"));
+    }
+    let row = table.first();
+    let auto_merge = row.get::<bool>(1).map_err(|e| e.to_string())?;
+    let recorded = row.get::<String>(2).map_err(|e| e.to_string())?;
+    Ok((auto_merge.unwrap_or(false), recorded))
 }
 
 pub fn caught_message(caught: pg_sys::panic::CaughtError) -> String {
@@ -282,7 +306,14 @@ fn record_skip(client: &mut SpiClient, space_id: &str, skip: Skip) {
     );
 }
 
-fn record_success(client: &mut SpiClient, space_id: &str, outcome: &CycleOutcome) {
+/// Records a cycle that ran, with the idle key the next cycle may trust
+/// (NULL when this one left something to do or retry).
+fn record_success(
+    client: &mut SpiClient,
+    space_id: &str,
+    outcome: &CycleOutcome,
+    idle_key: Option<&str>,
+) {
     let first_pull = outcome
         .failures
         .first()
@@ -297,16 +328,17 @@ fn record_success(client: &mut SpiClient, space_id: &str, outcome: &CycleOutcome
         "INSERT INTO gitsync.space_state AS s
                 (space_id, last_run_at, last_result, last_error, last_success_at, consecutive_failures,
                  pull_failures, first_pull_failure, push_failures, first_push_failure,
-                 divergent_docmost, main_commit, docmost_commit)
+                 divergent_docmost, main_commit, docmost_commit, idle_key)
          VALUES ($1::uuid, clock_timestamp(), 'ok', NULL, clock_timestamp(), 0,
-                 $2, $3::jsonb, $4, $5::jsonb, $6, $7, $8)
+                 $2, $3::jsonb, $4, $5::jsonb, $6, $7, $8, $9)
          ON CONFLICT (space_id) DO UPDATE
             SET last_run_at = excluded.last_run_at, last_result = 'ok', last_error = NULL,
                 last_success_at = excluded.last_success_at, consecutive_failures = 0,
                 pull_failures = excluded.pull_failures, first_pull_failure = excluded.first_pull_failure,
                 push_failures = excluded.push_failures, first_push_failure = excluded.first_push_failure,
                 divergent_docmost = excluded.divergent_docmost,
-                main_commit = excluded.main_commit, docmost_commit = excluded.docmost_commit",
+                main_commit = excluded.main_commit, docmost_commit = excluded.docmost_commit,
+                idle_key = excluded.idle_key",
         &[
             space_id.into(),
             (outcome.failures.len() as i32).into(),
@@ -316,11 +348,13 @@ fn record_success(client: &mut SpiClient, space_id: &str, outcome: &CycleOutcome
             outcome.divergent_docmost.into(),
             outcome.main.to_string().into(),
             outcome.docmost.to_string().into(),
+            idle_key.map(str::to_owned).into(),
         ],
     );
 }
 
-/// Records a failed cycle; logs only when a healthy space starts failing,
+/// Records a failed cycle (and forgets the idle key: the next cycle runs
+/// in full); logs only when a healthy space starts failing,
 /// so a space that stays broken does not flood the log.
 fn record_failure(client: &mut SpiClient, space_id: &str, error: &str) {
     let previous = client
@@ -330,7 +364,7 @@ fn record_failure(client: &mut SpiClient, space_id: &str, error: &str) {
              VALUES ($1::uuid, clock_timestamp(), 'failed', $2, 1)
              ON CONFLICT (space_id) DO UPDATE
                 SET last_run_at = excluded.last_run_at, last_result = 'failed',
-                    last_error = excluded.last_error,
+                    last_error = excluded.last_error, idle_key = NULL,
                     consecutive_failures = s.consecutive_failures + 1
              RETURNING consecutive_failures",
             None,

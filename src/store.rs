@@ -7,7 +7,7 @@ use gitsync_engine::convert;
 use gitsync_engine::model::PageMeta;
 use gitsync_engine::position;
 use gitsync_engine::store::{
-    ExportState, NewPage, PageRow, PageUpdate, Store, StoreError, WriteOutcome,
+    ExportState, NewPage, PageRow, PageUpdate, SpacePages, Store, StoreError, WriteOutcome,
 };
 use pgrx::datum::DatumWithOid;
 use pgrx::spi::{SpiClient, SpiError, SpiTupleTable};
@@ -31,6 +31,20 @@ struct Columns {
 
 /// `updated_at` as the engine sees it: microseconds since the epoch.
 const UPDATED_AT_US: &str = "(extract(epoch FROM updated_at) * 1000000)::int8";
+
+/// The per-row hash of [`Store::pages_digest`]: every column the pull
+/// reads of a page row (`title IS NULL` because a NULL field adds nothing
+/// to a record hash). `hash_record_extended` hashes the values in their
+/// binary form, so it costs about what reading them does; summed with
+/// their count over the space's rows it does not depend on row order.
+const ROW_HASH: &str = "hash_record_extended(ROW(id, slug_id, title, title IS NULL, parent_page_id,
+                                                  deleted_at IS NULL, updated_at), 0)";
+
+/// The digest's text: `<rows>:<sum of row hashes>` (the sum is empty
+/// for a space without pages, as SQL's sum over no rows is NULL).
+fn digest_text(count: i64, sum: Option<String>) -> String {
+    format!("{count}:{}", sum.unwrap_or_default())
+}
 
 /// Docmost's slug alphabet; 36^10 keys make a clash rare, and a clash is
 /// simply retried.
@@ -316,15 +330,24 @@ fn boolean(row: &pgrx::spi::SpiHeapTupleData, i: usize) -> Result<bool, StoreErr
 }
 
 impl Store for SpiStore<'_, '_> {
-    fn space_pages(&mut self, space_id: &str) -> Result<Vec<PageMeta>, StoreError> {
+    fn space_pages(&mut self, space_id: &str) -> Result<SpacePages, StoreError> {
+        // The digest comes from the very rows returned (one statement, one
+        // snapshot), so a settled cycle records what it actually saw.
         let table = self.query(
-            "SELECT id::text, slug_id, title, parent_page_id::text, deleted_at IS NOT NULL,
-                    (extract(epoch FROM updated_at) * 1000000)::int8
-               FROM pages WHERE space_id = $1::uuid",
+            &format!(
+                "SELECT id::text, slug_id, title, parent_page_id::text, deleted_at IS NOT NULL,
+                        (extract(epoch FROM updated_at) * 1000000)::int8,
+                        count(*) OVER (), (sum({ROW_HASH}) OVER ())::text
+                   FROM pages WHERE space_id = $1::uuid"
+            ),
             &[space_id.into()],
         )?;
         let mut pages = Vec::with_capacity(table.len());
+        let mut digest = digest_text(0, None);
         for row in table {
+            if pages.is_empty() {
+                digest = digest_text(int8(&row, 7)?, text(&row, 8)?);
+            }
             pages.push(PageMeta {
                 id: required_text(&row, 1)?,
                 slug_id: required_text(&row, 2)?,
@@ -334,7 +357,19 @@ impl Store for SpiStore<'_, '_> {
                 updated_at_us: int8(&row, 6)?,
             });
         }
-        Ok(pages)
+        Ok(SpacePages { pages, digest })
+    }
+
+    fn pages_digest(&mut self, space_id: &str) -> Result<String, StoreError> {
+        let table = self.query(
+            &format!("SELECT count(*), sum({ROW_HASH})::text FROM pages WHERE space_id = $1::uuid"),
+            &[space_id.into()],
+        )?;
+        let row = table.first();
+        Ok(digest_text(
+            row.get::<i64>(1).map_err(err)?.unwrap_or(0),
+            row.get::<String>(2).map_err(err)?,
+        ))
     }
 
     fn page_contents(

@@ -56,16 +56,36 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(6);
     for k in 0..cycles {
-        let start = Instant::now();
-        let out = cycle(&mut store, &vault, SPACE, &opts).expect("cycle");
-        vault.apply_ref_updates(&out.ref_updates).expect("refs");
         let what = if k == 0 { "first export" } else { "idle cycle" };
-        println!(
-            "{pages} pages, {what}: {:.1} ms",
-            start.elapsed().as_secs_f64() * 1000.0
+        timed_cycle(&mut store, &vault, &opts, &format!("{pages} pages, {what}"));
+    }
+    for k in 0..3 {
+        edit_page(&mut store, 1, k);
+        timed_cycle(
+            &mut store,
+            &vault,
+            &opts,
+            &format!("{pages} pages, one page edited"),
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One cycle with its ref moves applied, as after a commit, timed.
+fn timed_cycle(store: &mut MemStore, vault: &Vault, opts: &CycleOptions, what: &str) {
+    let start = Instant::now();
+    let out = cycle(store, vault, SPACE, opts).expect("cycle");
+    vault.apply_ref_updates(&out.ref_updates).expect("refs");
+    println!("{what}: {:.1} ms", start.elapsed().as_secs_f64() * 1000.0);
+}
+
+/// A body edit in the wiki: new text, newer `updated_at`.
+fn edit_page(store: &mut MemStore, i: usize, edit: usize) {
+    let (_, meta, content) = store.page_mut(&page_id(i));
+    meta.updated_at_us += 1;
+    *content = Some(json!({"type": "doc", "content": [
+        {"type": "paragraph", "content": [{"type": "text", "text": format!("Edit {edit} of page {i}.")}]}
+    ]}));
 }
 
 fn tempfile_dir() -> std::path::PathBuf {

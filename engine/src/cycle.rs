@@ -47,6 +47,49 @@ pub struct CycleOutcome {
     /// `docmost` and `main` once the updates are applied.
     pub docmost: Oid,
     pub main: Oid,
+    /// Files on `docmost` that no live page claims and that the pull kept.
+    pub kept_files: usize,
+    /// The digest of the page rows the (first) pull read.
+    pub pages_digest: String,
+}
+
+impl CycleOutcome {
+    /// The outcome of a cycle that changes nothing: what the idle fast
+    /// path returns.
+    pub fn idle(heads: &Heads, pages_digest: String) -> CycleOutcome {
+        CycleOutcome {
+            written: 0,
+            deleted: 0,
+            conflict: false,
+            failures: Vec::new(),
+            push: PushOutcome::default(),
+            divergent_docmost: false,
+            warnings: Vec::new(),
+            ref_updates: Vec::new(),
+            docmost: heads.docmost,
+            main: heads.main,
+            kept_files: 0,
+            pages_digest,
+        }
+    }
+}
+
+/// The three refs a cycle starts from, read once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Heads {
+    pub docmost: Oid,
+    pub main: Oid,
+    pub pushed: Oid,
+}
+
+impl Heads {
+    pub fn read(vault: &Vault) -> Result<Heads, EngineError> {
+        Ok(Heads {
+            docmost: vault.required_ref(DOCMOST)?,
+            main: vault.required_ref(MAIN)?,
+            pushed: vault.required_ref(LAST_PUSHED)?,
+        })
+    }
 }
 
 pub fn cycle(
@@ -55,7 +98,19 @@ pub fn cycle(
     space_id: &str,
     opts: &CycleOptions,
 ) -> Result<CycleOutcome, EngineError> {
-    vault.batched(|| cycle_unbatched(store, vault, space_id, opts))
+    let heads = Heads::read(vault)?;
+    cycle_from(store, vault, space_id, opts, &heads)
+}
+
+/// A whole cycle starting from `heads`, which the caller has read.
+pub fn cycle_from(
+    store: &mut dyn Store,
+    vault: &Vault,
+    space_id: &str,
+    opts: &CycleOptions,
+    heads: &Heads,
+) -> Result<CycleOutcome, EngineError> {
+    vault.batched(|| cycle_unbatched(store, vault, space_id, opts, heads))
 }
 
 fn cycle_unbatched(
@@ -63,10 +118,13 @@ fn cycle_unbatched(
     vault: &Vault,
     space_id: &str,
     opts: &CycleOptions,
+    heads: &Heads,
 ) -> Result<CycleOutcome, EngineError> {
-    let docmost0 = vault.required_ref(DOCMOST)?;
-    let main0 = vault.required_ref(MAIN)?;
-    let pushed0 = vault.required_ref(LAST_PUSHED)?;
+    let Heads {
+        docmost: docmost0,
+        main: main0,
+        pushed: pushed0,
+    } = *heads;
 
     let pulled = pull_onto(store, vault, space_id, docmost0)?;
     let docmost1 = pulled.docmost;
@@ -81,6 +139,8 @@ fn cycle_unbatched(
         ref_updates: Vec::new(),
         docmost: docmost1,
         main: main0,
+        kept_files: pulled.kept,
+        pages_digest: pulled.digest,
     };
 
     let merged = merge_docmost(vault, main0, docmost1, &HashSet::new())?;

@@ -5,6 +5,7 @@
 pub mod convert;
 pub mod cycle;
 pub mod error;
+pub mod idle;
 pub mod layout;
 pub mod markers;
 pub mod merge;

@@ -2,7 +2,7 @@
 
 /// One row of Docmost's `pages` as the layout and the pull need it: no body.
 /// Ids are canonical lowercase uuid text.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PageMeta {
     pub id: String,
     pub slug_id: String,

@@ -96,6 +96,11 @@ pub struct PullStep {
     /// The page rows as this export read them: the push compares
     /// `updated_at` against them so that a page edited since is skipped.
     pub pages: Vec<PageMeta>,
+    /// The digest of those rows (see [`Store::pages_digest`]).
+    pub digest: String,
+    /// Files on `base` that no live page claims and that stay (a file whose
+    /// id never existed, a held-back deletion, a move not yet placed).
+    pub kept: usize,
 }
 
 /// Exports what changed in the DB since `base` (a `docmost` commit) and
@@ -107,7 +112,8 @@ pub fn pull_onto(
     space_id: &str,
     base: Oid,
 ) -> Result<PullStep, EngineError> {
-    let pages = store.space_pages(space_id)?;
+    let listing = store.space_pages(space_id)?;
+    let pages = listing.pages;
     let paths = layout::compute(&pages);
     let state = store.export_state(space_id)?;
     let files = vault.page_files(base)?;
@@ -131,6 +137,8 @@ pub fn pull_onto(
         failures: exported.failures,
         warnings: removal.warnings,
         pages,
+        digest: listing.digest,
+        kept: removal.kept,
     })
 }
 
@@ -221,6 +229,8 @@ struct Removal {
     /// Export-state rows of pages that no longer have a file here.
     forgotten: Vec<String>,
     warnings: Vec<String>,
+    /// Files that no live page claims and that stay.
+    kept: usize,
 }
 
 /// Which files on `docmost` that no live page claims should go. A file goes
@@ -260,6 +270,7 @@ fn plan_removals(
         .collect();
     let rows = store.page_rows(&unknown)?;
 
+    let orphan_count = orphans.len();
     let mut moves = Vec::new();
     let mut absent = Vec::new();
     for (path, id) in orphans {
@@ -289,12 +300,14 @@ fn plan_removals(
         .filter(|id| gone.contains(id.as_str()) || !files.contains_key(&state[*id].path))
         .cloned()
         .collect();
+    let kept = orphan_count - moves.len() - absent.len();
     let mut removed = moves;
     removed.extend(absent.into_iter().map(|(path, _)| path));
     Ok(Removal {
         paths: removed,
         forgotten,
         warnings,
+        kept,
     })
 }
 

@@ -4,6 +4,7 @@
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
 use crate::model::PageMeta;
 
@@ -17,6 +18,15 @@ impl fmt::Display for StoreError {
 }
 
 impl std::error::Error for StoreError {}
+
+/// The page rows of a space, and the digest of exactly those rows (read
+/// in one statement), so that a settled cycle can record what it saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpacePages {
+    pub pages: Vec<PageMeta>,
+    /// What [`Store::pages_digest`] would have returned for these rows.
+    pub digest: String,
+}
 
 /// Where a page row lives now, for ids met in vault files.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,7 +114,13 @@ pub enum WriteOutcome {
 
 pub trait Store {
     /// Every page row of the space, live and trashed, without bodies.
-    fn space_pages(&mut self, space_id: &str) -> Result<Vec<PageMeta>, StoreError>;
+    fn space_pages(&mut self, space_id: &str) -> Result<SpacePages, StoreError>;
+    /// A cheap digest of every column of [`PageMeta`] over the space's rows
+    /// (ids, slugs, titles, parents, trash state, `updated_at`, and which
+    /// rows are in the space): equal digests mean the pull would read the
+    /// same rows. Bodies are not in it: the pull notices a body change by
+    /// its `updated_at`, and so does the digest.
+    fn pages_digest(&mut self, space_id: &str) -> Result<String, StoreError>;
     /// `content` of the given pages (None where the column is NULL).
     fn page_contents(
         &mut self,
@@ -156,6 +172,18 @@ pub struct MemStore {
     pub next_id: u32,
 }
 
+/// The digest [`MemStore`] uses: like the SQL one, a count and a sum of
+/// per-row hashes, so that row order does not matter.
+pub fn digest_of(pages: &[PageMeta]) -> String {
+    let sum = pages.iter().fold(0u64, |acc, page| {
+        // SipHash with fixed keys: the same value in every process.
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        page.hash(&mut h);
+        acc.wrapping_add(h.finish())
+    });
+    format!("{}:{sum}", pages.len())
+}
+
 impl MemStore {
     pub fn put(&mut self, space_id: &str, meta: PageMeta, content: Option<Value>) {
         self.pages
@@ -203,13 +231,19 @@ impl MemStore {
 }
 
 impl Store for MemStore {
-    fn space_pages(&mut self, space_id: &str) -> Result<Vec<PageMeta>, StoreError> {
-        Ok(self
+    fn space_pages(&mut self, space_id: &str) -> Result<SpacePages, StoreError> {
+        let pages: Vec<PageMeta> = self
             .pages
             .values()
             .filter(|(s, _, _)| s == space_id)
             .map(|(_, m, _)| m.clone())
-            .collect())
+            .collect();
+        let digest = digest_of(&pages);
+        Ok(SpacePages { pages, digest })
+    }
+
+    fn pages_digest(&mut self, space_id: &str) -> Result<String, StoreError> {
+        Ok(self.space_pages(space_id)?.digest)
     }
 
     fn page_contents(

@@ -3,6 +3,7 @@
 //! blobs → tree → commit → compare-and-swap of a ref (SPEC §5).
 
 use git2::{build::TreeUpdateBuilder, FileMode, ObjectType, Oid, Repository, Signature};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -107,6 +108,11 @@ pub struct RefUpdate {
 
 pub struct Vault {
     repo: Repository,
+    /// Opening created the repository or one of its refs: nothing recorded
+    /// about an earlier vault at this path may be trusted.
+    created: bool,
+    /// Commits written since [`Vault::batched`] began: what its pack holds.
+    batch_commits: RefCell<Vec<Oid>>,
 }
 
 /// `<vault_root>/<space_id>.git`; the caller has validated `space_id` as a
@@ -133,13 +139,25 @@ impl Vault {
             opts.bare(true).initial_head("main").mkpath(true);
             Repository::init_opts(path, &opts)?
         };
-        let vault = Vault { repo };
-        vault.ensure_refs()?;
+        let mut vault = Vault {
+            repo,
+            created: false,
+            batch_commits: RefCell::new(Vec::new()),
+        };
+        vault.created = vault.ensure_refs()?;
         vault.ensure_settings(path)?;
         Ok(vault)
     }
 
-    fn ensure_refs(&self) -> Result<(), VaultError> {
+    /// True when [`Vault::open_or_init`] had to create the repository or
+    /// any of its refs (a new space, or a vault directory someone deleted).
+    pub fn was_created(&self) -> bool {
+        self.created
+    }
+
+    /// Creates what is missing of the three refs and HEAD; true when a ref
+    /// had to be created.
+    fn ensure_refs(&self) -> Result<bool, VaultError> {
         let main = self.ref_target(MAIN)?;
         let docmost = self.ref_target(DOCMOST)?;
         let root = match (main, docmost) {
@@ -147,10 +165,12 @@ impl Vault {
             (Some(m), None) => m,
             (None, None) => self.empty_root_commit()?,
         };
+        let mut created = false;
         for name in [MAIN, DOCMOST, LAST_PUSHED] {
             if self.ref_target(name)?.is_none() {
                 self.repo
                     .reference(name, root, false, "gitsync: initialise vault")?;
+                created = true;
             }
         }
         if self
@@ -162,7 +182,7 @@ impl Vault {
         {
             self.repo.set_head(MAIN)?;
         }
-        Ok(())
+        Ok(created)
     }
 
     fn empty_root_commit(&self) -> Result<Oid, VaultError> {
@@ -187,12 +207,12 @@ impl Vault {
     }
 
     /// Runs `work` with every object it writes held in memory, then stores
-    /// them all as one pack. Writing thousands of loose objects (a file and
-    /// often a directory each) is what made a first export slow; one pack
-    /// is what `git fast-import` writes too. Objects land on disk before
-    /// `work`'s result is returned, so no ref can ever point at an object
-    /// that exists only in memory; after an error they are dropped, which
-    /// is safe because nothing refers to them.
+    /// what its commits add as one pack. Writing thousands of loose objects
+    /// (a file and often a directory each) is what made a first export
+    /// slow; one pack is what `git fast-import` writes too. Objects land on
+    /// disk before `work`'s result is returned, so no ref can ever point at
+    /// an object that exists only in memory; after an error they are
+    /// dropped, which is safe because nothing refers to them.
     pub fn batched<T, E: From<VaultError>>(
         &self,
         work: impl FnOnce() -> Result<T, E>,
@@ -201,22 +221,48 @@ impl Vault {
         let mempack = odb
             .add_new_mempack_backend(MEMPACK_PRIORITY)
             .map_err(VaultError::from)?;
+        self.batch_commits.borrow_mut().clear();
         let result = work();
         let stored = match &result {
-            Ok(_) => self.store_pack(&odb, &mempack),
+            Ok(_) => self.store_pack(),
             Err(_) => Ok(()),
         };
+        self.batch_commits.borrow_mut().clear();
         mempack.reset().map_err(VaultError::from)?;
         stored?;
         result
     }
 
-    fn store_pack(&self, odb: &git2::Odb, mempack: &git2::Mempack) -> Result<(), VaultError> {
-        let mut pack = git2::Buf::new();
-        mempack.dump(&self.repo, &mut pack)?;
-        if pack_object_count(&pack) == 0 {
+    /// Packs the commits written in the batch and the trees and blobs they
+    /// reach that the refs do not: a cycle that changes one file writes a
+    /// pack of a few objects, not its whole tree again (which is what
+    /// libgit2's mempack dump would do: it packs every commit's full
+    /// tree). Everything the refs reach is on disk already; objects no new
+    /// commit reaches are garbage and are dropped.
+    fn store_pack(&self) -> Result<(), VaultError> {
+        let commits = self.batch_commits.borrow().clone();
+        if commits.is_empty() {
             return Ok(());
         }
+        let mut walk = self.repo.revwalk()?;
+        for commit in commits {
+            walk.push(commit)?;
+        }
+        for name in [MAIN, DOCMOST, LAST_PUSHED] {
+            if let Some(known) = self.ref_target(name)? {
+                walk.hide(known)?;
+            }
+        }
+        let mut builder = self.repo.packbuilder()?;
+        // No delta-search threads inside a database backend.
+        builder.set_threads(1);
+        builder.insert_walk(&mut walk)?;
+        if builder.object_count() == 0 {
+            return Ok(());
+        }
+        let mut pack = git2::Buf::new();
+        builder.write_buf(&mut pack)?;
+        let odb = self.repo.odb()?;
         let mut writer = odb.packwriter()?;
         std::io::Write::write_all(&mut writer, &pack)?;
         writer.commit()?;
@@ -286,9 +332,11 @@ impl Vault {
             .map(|p| self.repo.find_commit(*p))
             .collect::<Result<Vec<_>, _>>()?;
         let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
-        Ok(self
+        let commit = self
             .repo
-            .commit(None, &sig, &sig, message, &tree, &parent_refs)?)
+            .commit(None, &sig, &sig, message, &tree, &parent_refs)?;
+        self.batch_commits.borrow_mut().push(commit);
+        Ok(commit)
     }
 
     /// Every file entry of a commit's tree (any mode, any name that is
@@ -462,14 +510,6 @@ fn file_mode(mode: i32) -> FileMode {
     .unwrap_or(FileMode::Blob)
 }
 
-/// The object count in a pack's header ("PACK", version, count), so that
-/// an idle cycle does not leave an empty pack file behind.
-fn pack_object_count(pack: &[u8]) -> u32 {
-    pack.get(8..12)
-        .and_then(|b| b.try_into().ok())
-        .map_or(0, u32::from_be_bytes)
-}
-
 fn is_regular(mode: i32) -> bool {
     mode == i32::from(FileMode::Blob) || mode == i32::from(FileMode::BlobExecutable)
 }
@@ -509,6 +549,63 @@ mod tests {
         assert!(hook.contains("refs/heads/docmost|refs/gitsync/*"));
         let config = vault.repo.config().unwrap();
         assert!(config.get_bool("receive.denyNonFastForwards").unwrap());
+    }
+
+    /// Objects in the vault's packs, from each pack's header.
+    fn packed_objects(path: &Path) -> u32 {
+        std::fs::read_dir(path.join("objects/pack"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "pack"))
+            .map(|p| {
+                let bytes = std::fs::read(p).unwrap();
+                u32::from_be_bytes(bytes[8..12].try_into().unwrap())
+            })
+            .sum()
+    }
+
+    /// One batch: `files` written on top of `parent`, committed.
+    fn batch(vault: &Vault, parent: Oid, files: &[(String, String)]) -> Oid {
+        vault
+            .batched(|| -> Result<Oid, VaultError> {
+                let mut upserts = Vec::new();
+                for (path, text) in files {
+                    upserts.push((path.clone(), vault.write_blob(text.as_bytes())?));
+                }
+                let tree = vault.updated_tree(parent, &upserts, &[])?;
+                vault.commit(tree, &[parent], "batch")
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn a_batch_packs_only_what_its_commits_add() {
+        let (_dir, vault, path) = fresh();
+        let root = vault.required_ref(MAIN).unwrap();
+        let fifty: Vec<(String, String)> = (0..50)
+            .map(|i| (format!("d{}/f{i}.md", i % 5), format!("file {i}")))
+            .collect();
+        let first = batch(&vault, root, &fifty);
+        // commit + root tree + 5 folders + 50 blobs
+        assert_eq!(packed_objects(&path), 57);
+        let update = RefUpdate {
+            name: MAIN.into(),
+            old: root,
+            new: first,
+        };
+        assert!(vault.apply_ref_updates(&[update]).unwrap().is_empty());
+
+        let second = batch(&vault, first, &[("d0/f0.md".into(), "changed".into())]);
+        // commit + root tree + d0 + the new blob, not the whole tree again
+        assert_eq!(packed_objects(&path), 57 + 4);
+        vault.batched(|| Ok::<(), VaultError>(())).unwrap();
+        assert_eq!(packed_objects(&path), 61, "an idle batch writes no pack");
+
+        let reopened = Vault::open_or_init(&path).unwrap();
+        let files = reopened.page_files(second).unwrap();
+        assert_eq!(files.len(), 50);
+        assert_eq!(reopened.read_blob(files["d0/f0.md"]).unwrap(), b"changed");
+        assert_eq!(reopened.read_blob(files["d4/f9.md"]).unwrap(), b"file 9");
     }
 
     #[test]
