@@ -9,7 +9,7 @@
 //! the first argument), joined into one document and repeated until the
 //! Markdown is a few MB.
 
-use gitsync_engine::convert::{from_markdown, to_markdown};
+use gitsync_engine::convert::{export_body, from_markdown, to_markdown};
 use pulldown_cmark::{Options, Parser};
 use serde_json::{json, Value};
 use std::hint::black_box;
@@ -71,6 +71,20 @@ fn main() {
         );
     }
     println!("\nMB/s is measured against the Markdown size for all rows (1 MB = 2^20 bytes).");
+    export_page(&fixtures);
+}
+
+/// `export_body` (what every page export runs) on one page: the corpus
+/// repeated to about 3 KB of Markdown, a typical wiki page.
+fn export_page(fixtures: &[Value]) {
+    let page = repeated_doc(fixtures, 3 << 10);
+    let body = export_body(Some(&page)).expect("the corpus exports");
+    let per_page = time(|| export_body(Some(&page)).map_or(0, |b| b.len()));
+    println!(
+        "\nexport_body of one {:.1} KB page: {:.3} ms",
+        body.len() as f64 / 1024.0,
+        per_page.as_secs_f64() * 1e3
+    );
 }
 
 fn mb(bytes: usize) -> f64 {

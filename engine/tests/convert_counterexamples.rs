@@ -46,7 +46,10 @@ fn convert_markdown_counterexamples_normalize_in_one_pass() {
     let problems: Vec<String> = fixtures("md")
         .iter()
         .filter_map(|path| {
-            let input = std::fs::read_to_string(path).expect("fixture text");
+            // Read as the pull and the fuzz target read files: UTF-8,
+            // lossily (fuzz inputs may hold any bytes).
+            let bytes = std::fs::read(path).expect("fixture bytes");
+            let input = String::from_utf8_lossy(&bytes);
             normalization_problem(&input).map(|p| format!("{}: {p}", path.display()))
         })
         .collect();

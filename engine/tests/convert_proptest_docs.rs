@@ -7,24 +7,14 @@ mod convert_support;
 
 use convert_support::{doc, round_trip_problem};
 use proptest::prelude::*;
-use proptest::test_runner::Config;
 
 /// Container nesting depth of generated documents: deep enough for lists
 /// in lists in a table in a column, shallow enough that 10,000 cases run
 /// in well under two minutes in a debug build.
 const DEPTH: u32 = 3;
 
-fn config() -> Config {
-    Config {
-        cases: 10_000,
-        // Counterexamples are kept as JSON fixtures, not as seed files.
-        failure_persistence: None,
-        ..Config::default()
-    }
-}
-
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(convert_support::proptest_config())]
 
     #[test]
     fn convert_random_documents_round_trip(d in doc(DEPTH)) {

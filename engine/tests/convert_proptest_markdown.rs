@@ -6,7 +6,6 @@ mod convert_support;
 
 use convert_support::normalization_problem;
 use proptest::prelude::*;
-use proptest::test_runner::Config;
 
 /// Fragments of Markdown syntax, CommonMark and GFM, plus the gitsync
 /// carriers, so random strings are mostly near-Markdown rather than noise.
@@ -115,16 +114,8 @@ fn markdownish() -> impl Strategy<Value = String> {
     prop::collection::vec(prop::sample::select(SYNTAX), 0..24).prop_map(|v| v.concat())
 }
 
-fn config() -> Config {
-    Config {
-        cases: 10_000,
-        failure_persistence: None,
-        ..Config::default()
-    }
-}
-
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(convert_support::proptest_config())]
 
     #[test]
     fn convert_markdownish_text_normalizes_in_one_pass(s in markdownish()) {

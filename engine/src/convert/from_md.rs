@@ -15,10 +15,6 @@ use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use serde_json::{Map, Value};
 use std::ops::Range;
 
-/// Containers nested deeper than this are flattened into their ancestor,
-/// which keeps every later recursive pass shallow.
-const MAX_DEPTH: usize = 48;
-
 pub fn options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_TASKLISTS
@@ -251,13 +247,16 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Parse frames beyond `MAX_DEPTH` are flattened right away, so the tree
+    /// handed to the sanitizer is never deep; the sanitizer then enforces the
+    /// limit on the document itself ([`super::sanitize`]).
     fn push_frame(&mut self, mut frame: Frame) {
         let containers = self
             .stack
             .iter()
             .filter(|f| f.origin != Origin::Flattened)
             .count();
-        if containers > MAX_DEPTH && !super::schema::is_textblock(&frame.node.ty) {
+        if containers > super::schema::MAX_DEPTH && !super::schema::is_textblock(&frame.node.ty) {
             frame.origin = Origin::Flattened;
         }
         self.stack.push(frame);
@@ -734,7 +733,7 @@ fn apply_pending(node: &mut Node, mut pending: Map<String, Value>) {
         // A shown default is no statement either: the Markdown shows the
         // default where it cannot show the value (an ordered list starting
         // past 999999999 is numbered from 1).
-        let is_default = |s: &Value| defaults.iter().any(|(d, dv)| d == &k && dv == s);
+        let is_default = |s: &Value| defaults.iter().any(|(d, dv)| *d == k && dv.is(s));
         let shown_empty = shown
             .is_none_or(|s| s.is_null() || *s == Value::String(String::new()) || is_default(s));
         let same_but_newlines = matches!((shown, &v), (Some(Value::String(s)), Value::String(exact))

@@ -13,12 +13,13 @@ mod from_md;
 mod html;
 mod inline;
 mod node;
+mod safe;
 mod sanitize;
 mod schema;
 mod text;
 mod to_md;
 
-use node::{canonical, Node};
+use node::{canonical, canonical_from_value, checked_canonical_from_value, Node};
 use serde_json::Value;
 use std::fmt;
 
@@ -38,28 +39,35 @@ impl std::error::Error for ConvertError {}
 /// `doc` and on node or mark types Docmost does not know, rather than
 /// dropping them.
 pub fn to_markdown(doc: &Value) -> Result<String, ConvertError> {
-    let node = Node::from_value(doc);
-    if !doc.is_object() || node.ty != "doc" {
+    let ty = doc.get("type").and_then(Value::as_str).unwrap_or("");
+    if !doc.is_object() || ty != "doc" {
         return Err(ConvertError(format!(
-            "not a ProseMirror doc (top node type `{}`)",
-            node.ty
+            "not a ProseMirror doc (top node type `{ty}`)"
         )));
     }
-    if let Some(problem) = node.first_unknown() {
-        return Err(ConvertError(problem));
+    let (node, unknown) = checked_canonical_from_value(doc);
+    match unknown {
+        Some(problem) => Err(ConvertError(problem)),
+        None => Ok(to_md::write_doc(&node)),
     }
-    Ok(to_md::write_doc(&node))
 }
 
 /// A ProseMirror document for any Markdown text.
 pub fn from_markdown(md: &str) -> Value {
+    read_doc(md).into_value()
+}
+
+/// The document `from_markdown` returns, as a node in canonical form (the
+/// reader's blocks are canonical, and it ends the document as canonical
+/// form does).
+fn read_doc(md: &str) -> Node {
     let mut content = from_md::parse_blocks(md);
     let ends_in_paragraph = content.last().is_some_and(|n| n.ty == "paragraph");
     let ends_in_footnotes = content.last().is_some_and(|n| n.ty == "footnotes");
     if !ends_in_paragraph && !ends_in_footnotes {
         content.push(Node::new("paragraph"));
     }
-    Node::with_content("doc", content).to_value()
+    Node::with_content("doc", content)
 }
 
 /// The page body as the pull writes it: Markdown after one normalizing
@@ -77,7 +85,17 @@ pub fn export_body(content: Option<&Value>) -> Result<String, ConvertError> {
         Some(v) => v,
     };
     let md1 = to_markdown(doc)?;
-    let md2 = to_markdown(&from_markdown(&md1))?;
+    // The writer's output depends only on the canonical form of its input
+    // (`to_markdown` writes `canonical_from_value(doc)`, and reading the
+    // JSON of a node back gives its canonical form again). So when reading
+    // `md1` gives the canonical form of `doc`, writing it again would give
+    // `md1` byte for byte, and the second pass can be skipped.
+    let doc2 = canonical(read_doc(&md1));
+    let md2 = if doc2 == canonical_from_value(doc) {
+        md1
+    } else {
+        to_markdown(&doc2.into_value())?
+    };
     Ok(md2.trim_matches('\n').to_string())
 }
 
@@ -90,5 +108,5 @@ pub fn text_content(doc: &Value) -> String {
 /// order, how text is split into nodes, and the trailing empty paragraph
 /// Docmost keeps after a last non-paragraph block.
 pub fn canonical_eq(a: &Value, b: &Value) -> bool {
-    canonical(&Node::from_value(a)) == canonical(&Node::from_value(b))
+    canonical_from_value(a) == canonical_from_value(b)
 }

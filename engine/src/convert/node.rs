@@ -2,7 +2,7 @@
 //! canonical comparison and the Markdown writer work on, so the output only
 //! depends on what canonical equality can see.
 
-use super::schema::{is_block_id, mark_attrs, mark_rank, node_attrs};
+use super::schema::{is_block_id, mark_attrs, mark_rank, node_attrs, Attrs};
 use serde_json::{Map, Value};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -53,125 +53,143 @@ impl Node {
     }
 
     /// Reads any JSON; shapes that are not nodes become empty parts rather
-    /// than errors: type checking is `check_known`'s job.
+    /// than errors: type checking is `first_unknown`'s job.
     pub fn from_value(v: &Value) -> Node {
-        let obj = v.as_object();
-        let get = |k: &str| obj.and_then(|o| o.get(k));
+        let p = Parts::of(v);
         Node {
-            ty: get("type")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string(),
-            attrs: get("attrs")
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default(),
-            content: get("content")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().map(Node::from_value).collect())
-                .unwrap_or_default(),
-            marks: get("marks")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().map(mark_from_value).collect())
-                .unwrap_or_default(),
-            text: get("text")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string(),
+            ty: p.ty.to_string(),
+            attrs: p.attrs.cloned().unwrap_or_default(),
+            content: p.content.iter().map(Node::from_value).collect(),
+            marks: p.marks.iter().map(mark_from_value).collect(),
+            text: p.text.to_string(),
         }
     }
 
-    pub fn to_value(&self) -> Value {
+    /// The node as ProseMirror JSON, moving its strings rather than
+    /// copying them.
+    pub fn into_value(self) -> Value {
         let mut o = Map::new();
-        o.insert("type".into(), Value::String(self.ty.clone()));
+        let is_text = self.ty == "text";
+        o.insert("type".into(), Value::String(self.ty));
         if !self.attrs.is_empty() {
-            o.insert("attrs".into(), Value::Object(self.attrs.clone()));
+            o.insert("attrs".into(), Value::Object(self.attrs));
         }
         if !self.content.is_empty() {
-            o.insert(
-                "content".into(),
-                Value::Array(self.content.iter().map(Node::to_value).collect()),
-            );
+            let content = self.content.into_iter().map(Node::into_value).collect();
+            o.insert("content".into(), Value::Array(content));
         }
         if !self.marks.is_empty() {
-            let marks = self.marks.iter().map(mark_to_value).collect();
+            let marks = self.marks.into_iter().map(mark_into_value).collect();
             o.insert("marks".into(), Value::Array(marks));
         }
-        if self.ty == "text" {
-            o.insert("text".into(), Value::String(self.text.clone()));
+        if is_text {
+            o.insert("text".into(), Value::String(self.text));
         }
         Value::Object(o)
     }
+}
 
-    /// The first node or mark type Docmost's schema does not know.
-    pub fn first_unknown(&self) -> Option<String> {
-        if node_attrs(&self.ty).is_none() {
-            return Some(format!("unknown node type `{}`", self.ty));
+/// Records the first node or mark type Docmost's schema does not know, in
+/// document order (a shape that is not a node has type `""`, unknown too).
+fn note_unknown(p: &Parts, unknown: &mut Option<String>) {
+    if unknown.is_some() {
+        return;
+    }
+    if node_attrs(p.ty).is_none() {
+        *unknown = Some(format!("unknown node type `{}`", p.ty));
+        return;
+    }
+    let mark_types = p.marks.iter().map(|m| Parts::of(m).ty);
+    if let Some(ty) = mark_types.into_iter().find(|t| mark_attrs(t).is_none()) {
+        *unknown = Some(format!("unknown mark type `{ty}`"));
+    }
+}
+
+/// The members of a node (or mark) object, found in one pass over its
+/// map: a JSON object is a sorted tree, and five separate look-ups per
+/// node were most of the cost of reading a document.
+struct Parts<'a> {
+    ty: &'a str,
+    attrs: Option<&'a Map<String, Value>>,
+    content: &'a [Value],
+    marks: &'a [Value],
+    text: &'a str,
+}
+
+impl<'a> Parts<'a> {
+    fn of(v: &'a Value) -> Parts<'a> {
+        let mut p = Parts {
+            ty: "",
+            attrs: None,
+            content: &[],
+            marks: &[],
+            text: "",
+        };
+        let Some(obj) = v.as_object() else {
+            return p;
+        };
+        for (k, val) in obj {
+            match (k.as_str(), val) {
+                ("type", Value::String(s)) => p.ty = s,
+                ("attrs", Value::Object(m)) => p.attrs = Some(m),
+                ("content", Value::Array(a)) => p.content = a,
+                ("marks", Value::Array(a)) => p.marks = a,
+                ("text", Value::String(s)) => p.text = s,
+                _ => {}
+            }
         }
-        if let Some(m) = self.marks.iter().find(|m| mark_attrs(&m.ty).is_none()) {
-            return Some(format!("unknown mark type `{}`", m.ty));
-        }
-        self.content.iter().find_map(Node::first_unknown)
+        p
     }
 }
 
 fn mark_from_value(v: &Value) -> Mark {
+    let p = Parts::of(v);
     Mark {
-        ty: v
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string(),
-        attrs: v
-            .get("attrs")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default(),
+        ty: p.ty.to_string(),
+        attrs: p.attrs.cloned().unwrap_or_default(),
     }
 }
 
-fn mark_to_value(m: &Mark) -> Value {
+fn mark_into_value(m: Mark) -> Value {
     let mut o = Map::new();
-    o.insert("type".into(), Value::String(m.ty.clone()));
+    o.insert("type".into(), Value::String(m.ty));
     if !m.attrs.is_empty() {
-        o.insert("attrs".into(), Value::Object(m.attrs.clone()));
+        o.insert("attrs".into(), Value::Object(m.attrs));
     }
     Value::Object(o)
 }
 
-/// Keeps only attributes the schema knows whose value differs from the
-/// default. Unknown types keep everything (they are reported, not read).
-pub fn strip_defaults(
-    attrs: &Map<String, Value>,
-    defaults: Option<Vec<(&'static str, Value)>>,
-    keep: impl Fn(&str) -> bool,
-) -> Map<String, Value> {
+/// Whether canonical form keeps an attribute: one the schema knows whose
+/// value differs from the default (and is not null), or any attribute of
+/// a type the schema does not know (it is reported, not read).
+fn attr_kept(key: &str, v: &Value, defaults: Option<Attrs>, keep: impl Fn(&str) -> bool) -> bool {
     let Some(defaults) = defaults else {
-        return attrs.clone();
+        return true;
     };
-    let mut out = Map::new();
-    for (key, default) in defaults {
-        match attrs.get(key) {
-            Some(v) if *v != default && !v.is_null() && keep(key) => {
-                out.insert(key.to_string(), v.clone());
-            }
-            _ => {}
-        }
-    }
-    out
+    let default = defaults.iter().find(|(d, _)| *d == key).map(|(_, d)| *d);
+    default.is_some_and(|d| !d.is(v)) && !v.is_null() && keep(key)
 }
 
-pub fn canonical_mark(m: &Mark) -> Mark {
-    Mark {
-        ty: m.ty.clone(),
-        attrs: strip_defaults(&m.attrs, mark_attrs(&m.ty), |_| true),
-    }
+fn strip_defaults(
+    attrs: &mut Map<String, Value>,
+    defaults: Option<Attrs>,
+    keep: impl Fn(&str) -> bool,
+) {
+    attrs.retain(|key, v| attr_kept(key, v, defaults, &keep));
 }
 
-/// Sorted by rank, one mark per type.
-pub fn canonical_marks(marks: &[Mark]) -> Vec<Mark> {
-    let mut out: Vec<Mark> = Vec::new();
-    for m in marks.iter().map(canonical_mark) {
+pub fn canonical_mark(mut m: Mark) -> Mark {
+    strip_defaults(&mut m.attrs, mark_attrs(&m.ty), |_| true);
+    m
+}
+
+/// Sorted by rank, one mark per type (the last one given wins).
+pub fn canonical_marks(marks: Vec<Mark>) -> Vec<Mark> {
+    if marks.is_empty() {
+        return marks;
+    }
+    let mut out: Vec<Mark> = Vec::with_capacity(marks.len());
+    for m in marks.into_iter().map(canonical_mark) {
         if let Some(old) = out.iter_mut().find(|o| o.ty == m.ty) {
             *old = m;
         } else {
@@ -190,25 +208,85 @@ pub fn canonical_marks(marks: &[Mark]) -> Vec<Mark> {
 /// text with equal marks and drops empty text. A document always ends in a
 /// paragraph, as Docmost's TrailingNode extension guarantees when the page
 /// is opened; the Markdown form leaves out that trailing empty paragraph.
-pub fn canonical(node: &Node) -> Node {
-    let ty = node.ty.as_str();
+/// Takes the node by value: every caller is done with the original, and
+/// moving its strings is most of the speed of this pass.
+pub fn canonical(node: Node) -> Node {
+    let Node {
+        ty,
+        mut attrs,
+        content,
+        marks,
+        text,
+    } = node;
+    strip_defaults(&mut attrs, node_attrs(&ty), |k| !is_block_id(&ty, k));
     let mut out = Node {
-        ty: node.ty.clone(),
-        attrs: strip_defaults(&node.attrs, node_attrs(ty), |k| !is_block_id(ty, k)),
-        marks: canonical_marks(&node.marks),
-        text: node.text.clone(),
-        content: Vec::new(),
+        ty,
+        attrs,
+        marks: canonical_marks(marks),
+        text,
+        content: Vec::with_capacity(content.len()),
     };
-    for child in node.content.iter().map(canonical) {
-        push_merged(&mut out.content, child);
+    for child in content {
+        push_merged(&mut out.content, canonical(child));
     }
-    if ty == "doc" && out.content.last().is_none_or(|n| n.ty != "paragraph") {
-        let footnotes_last = out.content.last().is_some_and(|n| n.ty == "footnotes");
+    ensure_trailing_paragraph(&mut out);
+    out
+}
+
+/// `canonical(Node::from_value(v))` in one pass, copying only what the
+/// canonical form keeps (ids and default attributes are never cloned).
+pub fn canonical_from_value(v: &Value) -> Node {
+    // Already `Some`: no unknown type is looked for or recorded.
+    canonical_walk(v, &mut Some(String::new()))
+}
+
+/// [`canonical_from_value`], and the first type Docmost's schema does not
+/// know, found in the same walk (the JSON tree of a large document is
+/// spread over memory, so each walk over it costs).
+pub fn checked_canonical_from_value(v: &Value) -> (Node, Option<String>) {
+    let mut unknown = None;
+    let node = canonical_walk(v, &mut unknown);
+    (node, unknown)
+}
+
+fn canonical_walk(v: &Value, unknown: &mut Option<String>) -> Node {
+    let p = Parts::of(v);
+    note_unknown(&p, unknown);
+    let defaults = node_attrs(p.ty);
+    let attrs = p
+        .attrs
+        .into_iter()
+        .flatten()
+        .filter(|(k, val)| attr_kept(k, val, defaults, |k| !is_block_id(p.ty, k)))
+        .map(|(k, val)| (k.clone(), val.clone()))
+        .collect();
+    let marks = if p.marks.is_empty() {
+        Vec::new()
+    } else {
+        canonical_marks(p.marks.iter().map(mark_from_value).collect())
+    };
+    let mut out = Node {
+        ty: p.ty.to_string(),
+        attrs,
+        marks,
+        text: p.text.to_string(),
+        content: Vec::with_capacity(p.content.len()),
+    };
+    for child in p.content {
+        push_merged(&mut out.content, canonical_walk(child, unknown));
+    }
+    ensure_trailing_paragraph(&mut out);
+    out
+}
+
+/// A document ends in a paragraph (or in footnotes, which must be last).
+fn ensure_trailing_paragraph(doc: &mut Node) {
+    if doc.ty == "doc" && doc.content.last().is_none_or(|n| n.ty != "paragraph") {
+        let footnotes_last = doc.content.last().is_some_and(|n| n.ty == "footnotes");
         if !footnotes_last {
-            out.content.push(Node::new("paragraph"));
+            doc.content.push(Node::new("paragraph"));
         }
     }
-    out
 }
 
 /// Appends, merging text into a preceding text node with the same marks.

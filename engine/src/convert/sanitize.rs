@@ -8,10 +8,48 @@ use serde_json::Value;
 
 /// Sanitized, canonical children for a parent of type `parent`.
 pub fn sanitize_blocks(parent: &str, children: Vec<Node>) -> Vec<Node> {
-    sanitize_children(parent, children)
-        .iter()
+    let children = sanitize_children(parent, children);
+    limit_depth(parent, children, 0)
+        .into_iter()
         .map(canonical)
         .collect()
+}
+
+/// Flattens containers nested deeper than [`schema::MAX_DEPTH`], counted
+/// in document levels. The reader's own limit counts parse frames, and the
+/// sanitizer may add levels (it wraps stray list content in items), so only
+/// a limit on the finished document makes a read document write Markdown
+/// that reads back without flattening again. `depth` is the parent's.
+fn limit_depth(parent: &str, children: Vec<Node>, depth: usize) -> Vec<Node> {
+    let mut out = Vec::new();
+    for mut child in children {
+        if !schema::is_container(&child.ty) {
+            out.push(child);
+        } else if depth + 1 + schema::required_levels(&child.ty) <= schema::MAX_DEPTH {
+            let ty = child.ty.clone();
+            child.content = limit_depth(&ty, child.content, depth + 1);
+            out.push(child);
+        } else {
+            let mut leaves = Vec::new();
+            collect_leaves(child, &mut leaves);
+            for leaf in leaves {
+                place(parent, leaf, &mut out);
+            }
+        }
+    }
+    fix_required(parent, &mut out);
+    out
+}
+
+/// The textblocks and leaf blocks of a subtree, in document order.
+fn collect_leaves(node: Node, out: &mut Vec<Node>) {
+    if schema::is_container(&node.ty) {
+        for child in node.content {
+            collect_leaves(child, out);
+        }
+    } else {
+        out.push(node);
+    }
 }
 
 fn sanitize_children(parent: &str, children: Vec<Node>) -> Vec<Node> {
@@ -141,7 +179,9 @@ fn sanitize_inline(items: Vec<Node>) -> Vec<Node> {
         }
         keep_known_attrs(&mut item);
         item.marks = sanitize_marks(item.marks);
-        item.text = no_nul(&item.text);
+        if item.text.contains('\0') {
+            item.text = no_nul(&item.text);
+        }
         if item.ty == "footnoteReference" {
             let text: String = item.content.iter().map(|c| c.text.as_str()).collect();
             item.content = if text.is_empty() {
@@ -169,7 +209,7 @@ fn sanitize_marks(marks: Vec<Mark>) -> Vec<Mark> {
             Some(m)
         })
         .collect();
-    marks = canonical_marks(&marks);
+    marks = canonical_marks(marks);
     let has_code = marks.iter().any(|m| m.ty == "code");
     let has_link = marks.iter().any(|m| m.ty == "link");
     if has_code && has_link {

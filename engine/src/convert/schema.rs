@@ -3,157 +3,211 @@
 //! Markdown reader consults it so it never emits anything the editor would
 //! refuse to open.
 
-use serde_json::{json, Value};
+use serde_json::Value;
+
+/// A schema attribute default. `Null` stands for both `null` and
+/// `undefined` defaults: stored JSON treats them alike.
+#[derive(Clone, Copy, Debug)]
+pub enum AttrDefault {
+    Null,
+    Str(&'static str),
+    Int(i64),
+    Bool(bool),
+}
+
+impl AttrDefault {
+    /// Whether `v` is this default (numbers compare as JSON numbers do:
+    /// `1.0` is not the integer default `1`).
+    pub fn is(self, v: &Value) -> bool {
+        match (self, v) {
+            (AttrDefault::Null, Value::Null) => true,
+            (AttrDefault::Str(d), Value::String(s)) => d == s,
+            (AttrDefault::Int(d), Value::Number(n)) => !n.is_f64() && n.as_i64() == Some(d),
+            (AttrDefault::Bool(d), Value::Bool(b)) => d == *b,
+            _ => false,
+        }
+    }
+}
+
+/// Attribute defaults of one node or mark type.
+pub type Attrs = &'static [(&'static str, AttrDefault)];
+
+use AttrDefault::{Bool, Int, Null, Str};
+
+/// `dir` is global: every node type has it, defaulting to `auto`.
+const DIR: (&str, AttrDefault) = ("dir", Str("auto"));
+
+const NO_ATTRS: Attrs = &[DIR];
+const TEXT_BLOCK: Attrs = &[("id", Null), ("textAlign", Null), ("indent", Int(0)), DIR];
+const HEADING: Attrs = &[
+    ("id", Null),
+    ("textAlign", Null),
+    ("indent", Int(0)),
+    ("level", Int(1)),
+    DIR,
+];
+const CELL: Attrs = &[
+    ("colspan", Int(1)),
+    ("rowspan", Int(1)),
+    ("colwidth", Null),
+    ("align", Null),
+    ("backgroundColor", Null),
+    ("backgroundColorName", Null),
+    DIR,
+];
+const DIAGRAM: Attrs = &[
+    ("src", Str("")),
+    ("title", Null),
+    ("alt", Null),
+    ("width", Null),
+    ("height", Null),
+    ("size", Null),
+    ("aspectRatio", Null),
+    ("align", Str("center")),
+    ("attachmentId", Null),
+    DIR,
+];
+const IMAGE: Attrs = &[
+    ("src", Str("")),
+    ("attachmentId", Null),
+    ("size", Null),
+    ("placeholder", Null),
+    ("width", Null),
+    ("height", Null),
+    ("align", Str("center")),
+    ("alt", Null),
+    ("aspectRatio", Null),
+    DIR,
+];
+const VIDEO: Attrs = &[
+    ("src", Str("")),
+    ("attachmentId", Null),
+    ("size", Null),
+    ("placeholder", Null),
+    ("alt", Null),
+    ("width", Null),
+    ("height", Null),
+    ("align", Str("center")),
+    ("aspectRatio", Null),
+    DIR,
+];
+const AUDIO: Attrs = &[
+    ("src", Str("")),
+    ("attachmentId", Null),
+    ("size", Null),
+    ("placeholder", Null),
+    DIR,
+];
+const PDF: Attrs = &[
+    ("src", Str("")),
+    ("attachmentId", Null),
+    ("size", Null),
+    ("placeholder", Null),
+    ("name", Null),
+    ("width", Int(800)),
+    ("height", Int(600)),
+    DIR,
+];
+const ATTACHMENT: Attrs = &[
+    ("url", Str("")),
+    ("name", Null),
+    ("mime", Null),
+    ("size", Null),
+    ("attachmentId", Null),
+    ("placeholder", Null),
+    DIR,
+];
+const EMBED: Attrs = &[
+    ("src", Str("")),
+    ("provider", Str("")),
+    ("align", Str("center")),
+    ("width", Int(800)),
+    ("height", Int(600)),
+    DIR,
+];
+const YOUTUBE: Attrs = &[
+    ("src", Null),
+    ("start", Int(0)),
+    ("width", Int(640)),
+    ("height", Int(480)),
+    DIR,
+];
+const MENTION: Attrs = &[
+    ("id", Null),
+    ("label", Null),
+    ("entityType", Null),
+    ("entityId", Null),
+    ("slugId", Null),
+    ("creatorId", Null),
+    ("anchorId", Null),
+    DIR,
+];
+const FOOTNOTE_REFERENCE: Attrs = &[
+    ("class", Str("footnote-ref")),
+    ("data-id", Null),
+    ("referenceNumber", Null),
+    ("href", Null),
+    DIR,
+];
 
 /// Attribute defaults of a node type, or `None` for a type Docmost does not
-/// know. `null` stands for both `null` and `undefined` defaults: stored JSON
-/// treats them alike.
-pub fn node_attrs(ty: &str) -> Option<Vec<(&'static str, Value)>> {
-    let n = Value::Null;
-    let media = |extra: Vec<(&'static str, Value)>| {
-        let mut v = vec![
-            ("src", json!("")),
-            ("attachmentId", n.clone()),
-            ("size", n.clone()),
-            ("placeholder", n.clone()),
-        ];
-        v.extend(extra);
-        v
-    };
-    let diagram = vec![
-        ("src", json!("")),
-        ("title", n.clone()),
-        ("alt", n.clone()),
-        ("width", n.clone()),
-        ("height", n.clone()),
-        ("size", n.clone()),
-        ("aspectRatio", n.clone()),
-        ("align", json!("center")),
-        ("attachmentId", n.clone()),
-    ];
-    let cell = vec![
-        ("colspan", json!(1)),
-        ("rowspan", json!(1)),
-        ("colwidth", n.clone()),
-        ("align", n.clone()),
-        ("backgroundColor", n.clone()),
-        ("backgroundColorName", n.clone()),
-    ];
-    let text_block = vec![
-        ("id", n.clone()),
-        ("textAlign", n.clone()),
-        ("indent", json!(0)),
-    ];
-    let mut attrs: Vec<(&'static str, Value)> = match ty {
-        "text" => return Some(Vec::new()),
+/// know.
+pub fn node_attrs(ty: &str) -> Option<Attrs> {
+    Some(match ty {
+        "text" => &[],
         "doc" | "blockquote" | "bulletList" | "listItem" | "taskList" | "hardBreak"
         | "horizontalRule" | "detailsSummary" | "detailsContent" | "table" | "tableRow"
-        | "subpages" | "pageBreak" => Vec::new(),
-        "paragraph" => text_block,
-        "heading" => {
-            let mut v = text_block;
-            v.push(("level", json!(1)));
-            v
-        }
-        "orderedList" => vec![("start", json!(1)), ("type", n.clone())],
-        "taskItem" => vec![("checked", json!(false))],
-        "codeBlock" => vec![("language", n.clone())],
-        "image" => media(vec![
-            ("width", n.clone()),
-            ("height", n.clone()),
-            ("align", json!("center")),
-            ("alt", n.clone()),
-            ("aspectRatio", n.clone()),
-        ]),
-        "video" => media(vec![
-            ("alt", n.clone()),
-            ("width", n.clone()),
-            ("height", n.clone()),
-            ("align", json!("center")),
-            ("aspectRatio", n.clone()),
-        ]),
-        "audio" => media(Vec::new()),
-        "pdf" => media(vec![
-            ("name", n.clone()),
-            ("width", json!(800)),
-            ("height", json!(600)),
-        ]),
-        "attachment" => vec![
-            ("url", json!("")),
-            ("name", n.clone()),
-            ("mime", n.clone()),
-            ("size", n.clone()),
-            ("attachmentId", n.clone()),
-            ("placeholder", n.clone()),
+        | "subpages" | "pageBreak" => NO_ATTRS,
+        "paragraph" => TEXT_BLOCK,
+        "heading" => HEADING,
+        "orderedList" => &[("start", Int(1)), ("type", Null), DIR],
+        "taskItem" => &[("checked", Bool(false)), DIR],
+        "codeBlock" => &[("language", Null), DIR],
+        "image" => IMAGE,
+        "video" => VIDEO,
+        "audio" => AUDIO,
+        "pdf" => PDF,
+        "attachment" => ATTACHMENT,
+        "drawio" | "excalidraw" => DIAGRAM,
+        "embed" => EMBED,
+        "youtube" => YOUTUBE,
+        "callout" => &[("type", Str("info")), ("icon", Null), DIR],
+        "details" => &[("open", Bool(false)), DIR],
+        "tableHeader" | "tableCell" => CELL,
+        "mathBlock" | "mathInline" => &[("text", Str("")), DIR],
+        "mention" => MENTION,
+        "status" => &[("text", Str("")), ("color", Str("gray")), DIR],
+        "columns" => &[
+            ("layout", Str("two_equal")),
+            ("widthMode", Str("normal")),
+            DIR,
         ],
-        "drawio" | "excalidraw" => diagram,
-        "embed" => vec![
-            ("src", json!("")),
-            ("provider", json!("")),
-            ("align", json!("center")),
-            ("width", json!(800)),
-            ("height", json!(600)),
-        ],
-        "youtube" => vec![
-            ("src", n.clone()),
-            ("start", json!(0)),
-            ("width", json!(640)),
-            ("height", json!(480)),
-        ],
-        "callout" => vec![("type", json!("info")), ("icon", n.clone())],
-        "details" => vec![("open", json!(false))],
-        "tableHeader" | "tableCell" => cell,
-        "mathBlock" | "mathInline" => vec![("text", json!(""))],
-        "mention" => vec![
-            ("id", n.clone()),
-            ("label", n.clone()),
-            ("entityType", n.clone()),
-            ("entityId", n.clone()),
-            ("slugId", n.clone()),
-            ("creatorId", n.clone()),
-            ("anchorId", n.clone()),
-        ],
-        "status" => vec![("text", json!("")), ("color", json!("gray"))],
-        "columns" => vec![
-            ("layout", json!("two_equal")),
-            ("widthMode", json!("normal")),
-        ],
-        "column" => vec![("width", n.clone())],
-        "transclusionSource" => vec![("id", n.clone())],
-        "transclusionReference" => vec![("sourcePageId", n.clone()), ("transclusionId", n.clone())],
-        "base" => vec![("pageId", n.clone()), ("pendingKey", n.clone())],
-        "footnotes" => vec![("class", json!("footnotes"))],
-        "footnote" => vec![("id", n.clone()), ("data-id", n.clone())],
-        "footnoteReference" => vec![
-            ("class", json!("footnote-ref")),
-            ("data-id", n.clone()),
-            ("referenceNumber", n.clone()),
-            ("href", n.clone()),
-        ],
+        "column" => &[("width", Null), DIR],
+        "transclusionSource" => &[("id", Null), DIR],
+        "transclusionReference" => &[("sourcePageId", Null), ("transclusionId", Null), DIR],
+        "base" => &[("pageId", Null), ("pendingKey", Null), DIR],
+        "footnotes" => &[("class", Str("footnotes")), DIR],
+        "footnote" => &[("id", Null), ("data-id", Null), DIR],
+        "footnoteReference" => FOOTNOTE_REFERENCE,
         _ => return None,
-    };
-    attrs.push(("dir", json!("auto")));
-    Some(attrs)
+    })
 }
 
 /// Attribute defaults of a mark type, or `None` for an unknown mark.
-pub fn mark_attrs(ty: &str) -> Option<Vec<(&'static str, Value)>> {
-    let n = Value::Null;
+pub fn mark_attrs(ty: &str) -> Option<Attrs> {
     Some(match ty {
-        "bold" | "italic" | "strike" | "underline" | "code" | "subscript" | "superscript" => {
-            Vec::new()
-        }
-        "link" => vec![
-            ("href", n.clone()),
-            ("target", json!("_blank")),
-            ("rel", json!("noopener noreferrer nofollow")),
-            ("class", n.clone()),
-            ("title", n.clone()),
-            ("internal", json!(false)),
+        "bold" | "italic" | "strike" | "underline" | "code" | "subscript" | "superscript" => &[],
+        "link" => &[
+            ("href", Null),
+            ("target", Str("_blank")),
+            ("rel", Str("noopener noreferrer nofollow")),
+            ("class", Null),
+            ("title", Null),
+            ("internal", Bool(false)),
         ],
-        "highlight" => vec![("color", n.clone()), ("colorName", n.clone())],
-        "textStyle" => vec![("color", n.clone())],
-        "comment" => vec![("commentId", n.clone()), ("resolved", json!(false))],
+        "highlight" => &[("color", Null), ("colorName", Null)],
+        "textStyle" => &[("color", Null)],
+        "comment" => &[("commentId", Null), ("resolved", Bool(false))],
         _ => return None,
     })
 }
@@ -210,6 +264,27 @@ pub fn is_block_atom(ty: &str) -> bool {
             | "transclusionReference"
             | "base"
     )
+}
+
+/// How deep containers (nodes holding blocks) may nest, counting the doc's
+/// children as depth 1. The reader flattens anything deeper, so that every
+/// recursive pass over a read document stays shallow whatever the input.
+pub const MAX_DEPTH: usize = 48;
+
+/// Nodes that hold blocks rather than inline content, text or nothing.
+pub fn is_container(ty: &str) -> bool {
+    matches!(content_of(ty), Content::Blocks | Content::Only(_))
+}
+
+/// Container levels a node of this type needs below itself before any
+/// child may be a textblock or leaf: a list needs its items, a table its
+/// rows and cells.
+pub fn required_levels(ty: &str) -> usize {
+    match ty {
+        "table" => 2,
+        "bulletList" | "orderedList" | "taskList" | "columns" | "details" | "footnotes" => 1,
+        _ => 0,
+    }
 }
 
 /// Blocks whose content is inline.

@@ -2,17 +2,18 @@
 //!
 //! Each block renders to lines without a trailing newline; siblings are
 //! separated by one blank line. Containers prefix their children's lines.
-//! Every top-level block is read back right away; when that does not give
+//! Every top-level block is read back right away (unless [`super::safe`]
+//! can tell from its shape that it reads back); when that does not give
 //! the same block, it is written again in a more defensive [`Mode`].
 
 use super::html::{attrs_comment, close_comment, directive, open_comment};
 use super::inline::{destination, escape_text, write_inline, InlineCtx, Mode};
-use super::node::{canonical, is_empty_paragraph, Node};
-use super::{from_md, schema};
+use super::node::{is_empty_paragraph, Node};
+use super::{from_md, safe, schema};
 use serde_json::{Map, Value};
 
+/// Markdown for a document in canonical form.
 pub fn write_doc(doc: &Node) -> String {
-    let doc = canonical(doc);
     let mut blocks: &[Node] = &doc.content;
     // Docmost keeps an empty paragraph after a last non-paragraph block;
     // the reader adds it back, so it is left out of the file.
@@ -30,12 +31,19 @@ pub fn write_doc(doc: &Node) -> String {
     parts.join("\n\n")
 }
 
+/// The block in the first mode whose Markdown reads back as the block
+/// (the last mode if none does). Shapes [`safe::known_safe`] vouches for
+/// are written once, without reading them back.
 fn verified_block(block: &Node, alternate: bool) -> String {
+    if safe::known_safe(block) {
+        return Blocks { mode: Mode::Pretty }.block(block, alternate);
+    }
     let mut md = String::new();
     for mode in [Mode::Pretty, Mode::HtmlMarks, Mode::Safe] {
         md = Blocks { mode }.block(block, alternate);
+        // The reader's blocks are already canonical.
         let back = from_md::parse_blocks(&md);
-        if back.len() == 1 && canonical(&back[0]) == *block {
+        if back.len() == 1 && back[0] == *block {
             break;
         }
     }
@@ -312,11 +320,15 @@ impl Blocks {
         md
     }
 
+    /// In `Safe` mode a table is always the generic form: GFM splits a row
+    /// at every `|` before inline parsing, even one inside an HTML carrier's
+    /// attribute, and no escape reaches there.
     fn table(&self, n: &Node) -> String {
-        match self.gfm_table(n) {
-            Some(md) => md,
-            None => self.generic(n),
-        }
+        let gfm = match self.mode {
+            Mode::Safe => None,
+            Mode::Pretty | Mode::HtmlMarks => self.gfm_table(n),
+        };
+        gfm.unwrap_or_else(|| self.generic(n))
     }
 
     /// A GFM table when every row has the same number of single-paragraph
