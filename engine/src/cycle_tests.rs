@@ -7,21 +7,14 @@ use crate::convert;
 use crate::model::PageMeta;
 use crate::pagefile;
 use crate::store::MemStore;
+use crate::testkit::{doc, id};
 use crate::vault::vault_path;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 const SPACE: &str = "0190c0de-0000-7000-8000-00000000aaaa";
 const OTHER_SPACE: &str = "0190c0de-0000-7000-8000-00000000bbbb";
 const ACTOR: &str = "0190c0de-0000-7000-8000-00000000cccc";
-
-fn id(n: u32) -> String {
-    format!("0190c0de-0000-7000-8000-{n:012}")
-}
-
-fn doc(text: &str) -> Value {
-    json!({"type": "doc", "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}]})
-}
 
 struct World {
     _dir: tempfile::TempDir,

@@ -17,3 +17,5 @@ pub mod push;
 pub mod report;
 pub mod store;
 pub mod vault;
+#[cfg(test)]
+mod testkit;

@@ -420,13 +420,10 @@ pub fn git_sibling(path: &str, taken: impl Fn(&str) -> bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testkit::id;
     use crate::vault::{vault_path, MAIN};
 
     const SPACE: &str = "0190c0de-0000-7000-8000-00000000aaaa";
-
-    fn id(n: u32) -> String {
-        format!("0190c0de-0000-7000-8000-{n:012}")
-    }
 
     fn file(n: u32, body: &str) -> String {
         pagefile::render(&id(n), &[], body)

@@ -342,18 +342,11 @@ fn mass_delete_reason(live: usize, files: usize, going: usize) -> Option<String>
 mod tests {
     use super::*;
     use crate::store::MemStore;
+    use crate::testkit::{doc, id};
     use crate::vault::vault_path;
     use serde_json::{json, Value};
 
     const SPACE: &str = "0190c0de-0000-7000-8000-00000000aaaa";
-
-    fn id(n: u32) -> String {
-        format!("0190c0de-0000-7000-8000-{n:012}")
-    }
-
-    fn doc(text: &str) -> Value {
-        json!({"type": "doc", "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}]})
-    }
 
     fn meta(n: u32, title: &str, parent: Option<u32>) -> PageMeta {
         PageMeta {
