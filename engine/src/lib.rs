@@ -16,6 +16,6 @@ pub mod pull;
 pub mod push;
 pub mod report;
 pub mod store;
-pub mod vault;
 #[cfg(test)]
 mod testkit;
+pub mod vault;
