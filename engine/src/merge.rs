@@ -12,7 +12,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::convert;
 use crate::error::EngineError;
-use crate::model::is_uuid;
 use crate::pagefile;
 use crate::vault::{Entry, Vault};
 
@@ -124,12 +123,7 @@ impl<'v> IdCache<'v> {
         if let Some(id) = self.by_blob.get(&entry.id) {
             return Ok(id.clone());
         }
-        let bytes = self.vault.read_blob(entry.id)?;
-        let id = std::str::from_utf8(&bytes)
-            .ok()
-            .and_then(|text| pagefile::parse(text).id)
-            .map(|id| id.to_ascii_lowercase())
-            .filter(|id| is_uuid(id));
+        let id = pagefile::claimed_id(&self.vault.read_blob(entry.id)?);
         self.by_blob.insert(entry.id, id.clone());
         Ok(id)
     }

@@ -1,6 +1,8 @@
 //! The page file format (SPEC §5): a frontmatter block naming the page,
 //! then the Markdown body. Byte-compatible with gitmost vaults.
 
+use crate::model::is_uuid;
+
 const ID_KEY: &str = "gitmost_id:";
 const FENCE: &str = "---";
 
@@ -57,6 +59,16 @@ pub fn parse(text: &str) -> PageFile {
         extra_frontmatter,
         body: body.trim().to_string(),
     }
+}
+
+/// The page a file's bytes claim: its `gitmost_id`, lowercased. Bytes that
+/// are not UTF-8, name no id or a malformed one claim nothing.
+pub fn claimed_id(bytes: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    parse(text)
+        .id
+        .map(|id| id.to_ascii_lowercase())
+        .filter(|id| is_uuid(id))
 }
 
 /// `(frontmatter, body)` when the text opens with a closed `---` block.
@@ -183,6 +195,15 @@ mod tests {
     fn hostile_ids_are_returned_raw_for_the_caller_to_reject() {
         let file = parse("---\ngitmost_id: ../../etc/passwd\n---\n");
         assert_eq!(file.id.as_deref(), Some("../../etc/passwd"));
+    }
+
+    #[test]
+    fn claimed_ids_are_canonical_uuids_only() {
+        let upper = render(&ID.to_uppercase(), &[], "x");
+        assert_eq!(claimed_id(upper.as_bytes()).as_deref(), Some(ID));
+        assert_eq!(claimed_id(b"---\ngitmost_id: not-a-uuid\n---\n"), None);
+        assert_eq!(claimed_id(b"no frontmatter"), None);
+        assert_eq!(claimed_id(&[0xff, 0xfe, b'-', b'-', b'-']), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use crate::convert;
 use crate::error::EngineError;
 use crate::layout;
-use crate::model::{is_uuid, PageMeta};
+use crate::model::PageMeta;
 use crate::pagefile;
 use crate::store::{ExportState, Store};
 use crate::vault::{RefUpdate, Vault, DOCMOST, MAIN};
@@ -313,12 +313,7 @@ fn plan_removals(
 
 /// The page id a file claims, canonicalised; a malformed id claims nothing.
 fn file_id(vault: &Vault, blob: Oid) -> Result<Option<String>, EngineError> {
-    let bytes = vault.read_blob(blob)?;
-    Ok(std::str::from_utf8(&bytes)
-        .ok()
-        .and_then(|text| pagefile::parse(text).id)
-        .map(|id| id.to_ascii_lowercase())
-        .filter(|id| is_uuid(id)))
+    Ok(pagefile::claimed_id(&vault.read_blob(blob)?))
 }
 
 fn mass_delete_reason(live: usize, files: usize, going: usize) -> Option<String> {
