@@ -7,7 +7,8 @@ use gitsync_engine::convert;
 use gitsync_engine::model::PageMeta;
 use gitsync_engine::position;
 use gitsync_engine::store::{
-    ExportState, NewPage, PageRow, PageUpdate, SpacePages, Store, StoreError, WriteOutcome,
+    digest_parts, ExportState, NewPage, PageRow, PageUpdate, RecentPages, SpacePages, Store,
+    StoreError, WriteOutcome,
 };
 use pgrx::datum::DatumWithOid;
 use pgrx::spi::{SpiClient, SpiError, SpiTupleTable};
@@ -32,7 +33,7 @@ struct Columns {
 /// `updated_at` as the engine sees it: microseconds since the epoch.
 const UPDATED_AT_US: &str = "(extract(epoch FROM updated_at) * 1000000)::int8";
 
-/// The per-row hash of [`Store::pages_digest`]: every column the pull
+/// The per-row hash of a space's digest (see `SpacePages`): every column the pull
 /// reads of a page row (`title IS NULL` because a NULL field adds nothing
 /// to a record hash). `hash_record_extended` hashes the values in their
 /// binary form, so it costs about what reading them does; summed with
@@ -40,10 +41,36 @@ const UPDATED_AT_US: &str = "(extract(epoch FROM updated_at) * 1000000)::int8";
 const ROW_HASH: &str = "hash_record_extended(ROW(id, slug_id, title, title IS NULL, parent_page_id,
                                                   deleted_at IS NULL, updated_at), 0)";
 
-/// The digest's text: `<rows>:<sum of row hashes>` (the sum is empty
-/// for a space without pages, as SQL's sum over no rows is NULL).
-fn digest_text(count: i64, sum: Option<String>) -> String {
-    format!("{count}:{}", sum.unwrap_or_default())
+/// The hash [`ROW_HASH`] gave a page row that `gitsync.page_state` (as
+/// `s`) describes: the state keeps every hashed column, and a page with a
+/// state was live.
+const STATE_HASH: &str = "hash_record_extended(ROW(s.page_id, s.slug_id, s.title, s.title IS NULL,
+    s.parent_id, true, to_timestamp(0) + s.updated_at_us * interval '1 microsecond'), 0)";
+
+/// The space's digest, as one aggregate row.
+fn digest_sql(space_param: &str) -> String {
+    format!(
+        "count(*), sum({ROW_HASH})::text,
+         (extract(epoch FROM max(updated_at)) * 1000000)::int8
+         FROM pages WHERE space_id = {space_param}::uuid"
+    )
+}
+
+/// The digest's text (see `SpacePages`); the sum and the newest stamp
+/// are empty for a space without pages, as SQL's aggregates over no rows
+/// are NULL.
+fn digest_text(count: i64, sum: Option<String>, newest: Option<i64>) -> String {
+    let newest = newest.map(|n| n.to_string()).unwrap_or_default();
+    format!("{count}:{}:{newest}", sum.unwrap_or_default())
+}
+
+/// A digest's sum as a number ("" for no rows).
+fn digest_sum(sum: &str) -> Result<i128, StoreError> {
+    if sum.is_empty() {
+        return Ok(0);
+    }
+    sum.parse()
+        .map_err(|_| StoreError(format!("bad digest sum {sum:?}")))
 }
 
 /// Docmost's slug alphabet; 36^10 keys make a clash rare, and a clash is
@@ -325,6 +352,10 @@ fn int8(row: &pgrx::spi::SpiHeapTupleData, i: usize) -> Result<i64, StoreError> 
         .ok_or_else(|| StoreError(format!("unexpected NULL in column {i}")))
 }
 
+fn nullable_int8(row: &pgrx::spi::SpiHeapTupleData, i: usize) -> Result<Option<i64>, StoreError> {
+    row.get::<i64>(i).map_err(err)
+}
+
 fn boolean(row: &pgrx::spi::SpiHeapTupleData, i: usize) -> Result<bool, StoreError> {
     Ok(row.get::<bool>(i).map_err(err)?.unwrap_or(false))
 }
@@ -336,17 +367,17 @@ impl Store for SpiStore<'_, '_> {
         let table = self.query(
             &format!(
                 "SELECT id::text, slug_id, title, parent_page_id::text, deleted_at IS NOT NULL,
-                        (extract(epoch FROM updated_at) * 1000000)::int8,
-                        count(*) OVER (), (sum({ROW_HASH}) OVER ())::text
+                        {UPDATED_AT_US}, count(*) OVER (), (sum({ROW_HASH}) OVER ())::text,
+                        (extract(epoch FROM max(updated_at) OVER ()) * 1000000)::int8
                    FROM pages WHERE space_id = $1::uuid"
             ),
             &[space_id.into()],
         )?;
         let mut pages = Vec::with_capacity(table.len());
-        let mut digest = digest_text(0, None);
+        let mut digest = digest_text(0, None, None);
         for row in table {
             if pages.is_empty() {
-                digest = digest_text(int8(&row, 7)?, text(&row, 8)?);
+                digest = digest_text(int8(&row, 7)?, text(&row, 8)?, nullable_int8(&row, 9)?);
             }
             pages.push(PageMeta {
                 id: required_text(&row, 1)?,
@@ -360,16 +391,81 @@ impl Store for SpiStore<'_, '_> {
         Ok(SpacePages { pages, digest })
     }
 
-    fn pages_digest(&mut self, space_id: &str) -> Result<String, StoreError> {
+    fn pages_since(&mut self, space_id: &str, since: &str) -> Result<RecentPages, StoreError> {
+        let (count0, sum0, newest0) =
+            digest_parts(since).ok_or_else(|| StoreError(format!("bad digest {since:?}")))?;
+        // One statement: the rows and the digest share a snapshot.
         let table = self.query(
-            &format!("SELECT count(*), sum({ROW_HASH})::text FROM pages WHERE space_id = $1::uuid"),
-            &[space_id.into()],
+            &format!(
+                "SELECT 'page', c.id::text, c.slug_id::text, c.title::text, c.parent::text, c.deleted,
+                        c.stamp, c.hash, s.path, s.updated_at_us, s.title, s.slug_id,
+                        s.parent_id::text, s.blob, {STATE_HASH}, NULL::int8, NULL::text, NULL::int8
+                   FROM (SELECT id, slug_id, title, parent_page_id AS parent,
+                                deleted_at IS NOT NULL AS deleted, {UPDATED_AT_US} AS stamp,
+                                {ROW_HASH} AS hash
+                           FROM pages
+                          WHERE space_id = $1::uuid
+                            AND ($2::int8 IS NULL
+                                 OR updated_at > to_timestamp(0) + $2::int8 * interval '1 microsecond')) c
+                   LEFT JOIN gitsync.page_state s ON s.space_id = $1::uuid AND s.page_id = c.id
+                 UNION ALL
+                 SELECT 'space', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                        NULL, NULL, NULL, {}",
+                digest_sql("$1")
+            ),
+            &[space_id.into(), newest0.into()],
         )?;
-        let row = table.first();
-        Ok(digest_text(
-            row.get::<i64>(1).map_err(err)?.unwrap_or(0),
-            row.get::<String>(2).map_err(err)?,
-        ))
+        let mut pages = Vec::new();
+        let mut change: Option<i128> = Some(0);
+        let mut digest = None;
+        for row in table {
+            if required_text(&row, 1)? == "space" {
+                digest = Some(digest_text(
+                    int8(&row, 16)?,
+                    text(&row, 17)?,
+                    nullable_int8(&row, 18)?,
+                ));
+                continue;
+            }
+            let page = PageMeta {
+                id: required_text(&row, 2)?,
+                slug_id: required_text(&row, 3)?,
+                title: text(&row, 4)?,
+                parent_id: text(&row, 5)?,
+                deleted: boolean(&row, 6)?,
+                updated_at_us: int8(&row, 7)?,
+            };
+            let state = match text(&row, 9)? {
+                Some(path) => Some(ExportState {
+                    page_id: page.id.clone(),
+                    path,
+                    updated_at_us: int8(&row, 10)?,
+                    title: text(&row, 11)?,
+                    slug_id: required_text(&row, 12)?,
+                    parent_id: text(&row, 13)?,
+                    blob: required_text(&row, 14)?,
+                }),
+                None => None,
+            };
+            let new_hash = i128::from(int8(&row, 8)?);
+            let old_hash = nullable_int8(&row, 15)?;
+            change = change
+                .zip(old_hash)
+                .map(|(sum, old)| sum + new_hash - i128::from(old));
+            pages.push((page, state));
+        }
+        let digest = digest.ok_or_else(|| StoreError("no digest row".into()))?;
+        let (count, sum, _) =
+            digest_parts(&digest).ok_or_else(|| StoreError(format!("bad digest {digest:?}")))?;
+        let explained = match change {
+            Some(change) => count == count0 && digest_sum(sum)? - digest_sum(sum0)? == change,
+            None => false,
+        };
+        Ok(RecentPages {
+            digest,
+            pages,
+            explained,
+        })
     }
 
     fn page_contents(

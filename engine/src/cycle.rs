@@ -13,8 +13,10 @@ use std::collections::HashSet;
 
 use crate::error::EngineError;
 use crate::merge::{merge_docmost, MergeResult};
-use crate::pull::{pull_onto, PageFailure};
+use crate::model::PageMeta;
+use crate::pull::{pull_edits, pull_onto, PageFailure};
 use crate::push::{self, PushOptions, PushOutcome};
+use crate::store::ExportState;
 use crate::store::Store;
 use crate::vault::{RefUpdate, Vault, DOCMOST, LAST_PUSHED, MAIN};
 
@@ -92,6 +94,19 @@ impl Heads {
     }
 }
 
+/// What the cycle's first pull reads.
+pub enum FirstPull {
+    /// Every row of the space, its export state and `docmost`'s tree.
+    Space,
+    /// Only these rows, whose files are at their export state's paths,
+    /// read with `digest` (the caller vouches for them: see
+    /// `idle::edits_since`).
+    Edits {
+        pages: Vec<(PageMeta, ExportState)>,
+        digest: String,
+    },
+}
+
 pub fn cycle(
     store: &mut dyn Store,
     vault: &Vault,
@@ -99,7 +114,7 @@ pub fn cycle(
     opts: &CycleOptions,
 ) -> Result<CycleOutcome, EngineError> {
     let heads = Heads::read(vault)?;
-    cycle_from(store, vault, space_id, opts, &heads)
+    cycle_from(store, vault, space_id, opts, &heads, FirstPull::Space)
 }
 
 /// A whole cycle starting from `heads`, which the caller has read.
@@ -109,8 +124,9 @@ pub fn cycle_from(
     space_id: &str,
     opts: &CycleOptions,
     heads: &Heads,
+    first: FirstPull,
 ) -> Result<CycleOutcome, EngineError> {
-    vault.batched(|| cycle_unbatched(store, vault, space_id, opts, heads))
+    vault.batched(|| cycle_unbatched(store, vault, space_id, opts, heads, first))
 }
 
 fn cycle_unbatched(
@@ -119,6 +135,7 @@ fn cycle_unbatched(
     space_id: &str,
     opts: &CycleOptions,
     heads: &Heads,
+    first: FirstPull,
 ) -> Result<CycleOutcome, EngineError> {
     let Heads {
         docmost: docmost0,
@@ -126,7 +143,12 @@ fn cycle_unbatched(
         pushed: pushed0,
     } = *heads;
 
-    let pulled = pull_onto(store, vault, space_id, docmost0)?;
+    let pulled = match first {
+        FirstPull::Space => pull_onto(store, vault, space_id, docmost0)?,
+        FirstPull::Edits { pages, digest } => {
+            pull_edits(store, vault, space_id, docmost0, pages, digest)?
+        }
+    };
     let docmost1 = pulled.docmost;
     let mut out = CycleOutcome {
         written: pulled.written,

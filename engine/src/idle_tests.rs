@@ -49,7 +49,10 @@ impl World {
             "a cycle that wrote is not settled"
         );
         let settle = w.run();
-        assert!(!settle.fast && settle.idle_key.is_some(), "{settle:?}");
+        assert!(
+            settle.route != Route::Idle && settle.idle_key.is_some(),
+            "{settle:?}"
+        );
         w
     }
 
@@ -120,24 +123,54 @@ impl World {
         assert!(vault.apply_ref_updates(&[update]).unwrap().is_empty());
     }
 
-    /// Asserts that the next cycle runs in full and acts, and that the
+    /// Asserts that the next cycle takes `route` and acts, and that the
     /// space then settles and goes fast again.
-    fn assert_picked_up(&mut self, what: &str) -> Ran {
+    fn assert_picked_up_by(&mut self, route: Route, what: &str) -> Ran {
         let ran = self.run();
-        assert!(!ran.fast, "{what}: answered by the fast path");
+        assert_eq!(ran.route, route, "{what}: {ran:?}");
         assert!(!is_settled(&ran.outcome), "{what}: nothing done: {ran:?}");
-        self.assert_settles(what);
+        if route == Route::Edits {
+            // It leaves the key of where it left the space.
+            assert!(ran.idle_key.is_some(), "{what}: {ran:?}");
+            self.assert_fast(what);
+        } else {
+            self.assert_settles(what);
+        }
         ran
     }
 
+    fn assert_picked_up(&mut self, what: &str) -> Ran {
+        self.assert_picked_up_by(Route::Full, what)
+    }
+
+    /// A full cycle that records a key, then the fast path.
     fn assert_settles(&mut self, what: &str) {
         let settle = self.run();
         assert!(
-            !settle.fast && settle.idle_key.is_some(),
+            settle.route == Route::Full && settle.idle_key.is_some(),
             "{what}: {settle:?}"
         );
+        self.assert_fast(what);
+    }
+
+    fn assert_fast(&mut self, what: &str) {
         let fast = self.run();
-        assert!(fast.fast, "{what}: not fast once settled: {fast:?}");
+        assert_eq!(fast.route, Route::Idle, "{what}: not fast: {fast:?}");
+        assert!(is_settled(&fast.outcome));
+    }
+
+    /// A body edit in the DB, as Docmost saves one.
+    fn edit_body(&mut self, n: u32, text: &str) {
+        let (_, meta, content) = self.store.page_mut(&id(n));
+        meta.updated_at_us += 1;
+        *content = Some(doc(text));
+    }
+
+    fn main_file(&self, path: &str) -> String {
+        let vault = self.vault();
+        let main = vault.required_ref(MAIN).unwrap();
+        let blob = vault.page_files(main).unwrap()[path];
+        String::from_utf8(vault.read_blob(blob).unwrap()).unwrap()
     }
 }
 
@@ -146,7 +179,7 @@ fn a_settled_space_is_answered_without_reading_pages() {
     let mut w = World::settled();
     let contents = w.store.contents_read;
     let ran = w.run();
-    assert!(ran.fast, "{ran:?}");
+    assert!(ran.route == Route::Idle, "{ran:?}");
     assert_eq!(ran.idle_key, w.recorded);
     let out = &ran.outcome;
     assert_eq!((out.written, out.deleted, out.conflict), (0, 0, false));
@@ -181,17 +214,19 @@ fn a_change_that_writes_nothing_still_runs_in_full() {
     // same bytes, and settles at once.
     w.meta_mut(1).slug_id = "slugnew001".into();
     let ran = w.run();
-    assert!(!ran.fast && ran.idle_key.is_some(), "{ran:?}");
-    assert!(w.run().fast);
+    assert!(
+        ran.route != Route::Idle && ran.idle_key.is_some(),
+        "{ran:?}"
+    );
+    assert_eq!(w.run().route, Route::Idle);
 }
 
 #[test]
 fn a_body_edit_and_a_page_leaving_the_space_are_seen() {
     let mut w = World::settled();
-    let (_, meta, content) = w.store.page_mut(&id(1));
-    meta.updated_at_us += 1;
-    *content = Some(doc("Edited"));
-    assert_eq!(w.assert_picked_up("body edit").outcome.written, 1);
+    w.edit_body(1, "Edited");
+    let ran = w.assert_picked_up_by(Route::Edits, "body edit");
+    assert_eq!(ran.outcome.written, 1);
 
     w.store.page_mut(&id(1)).0 = OTHER_SPACE.into();
     assert_eq!(w.assert_picked_up("moved out").outcome.deleted, 1);
@@ -220,9 +255,9 @@ fn settings_that_change_a_cycle_are_in_the_key() {
         }
         // Nothing to do, but the changed setting is not trusted blindly.
         let ran = w.run();
-        assert!(!ran.fast, "setting {change}: {ran:?}");
+        assert!(ran.route != Route::Idle, "setting {change}: {ran:?}");
         assert!(ran.idle_key.is_some());
-        assert!(w.run().fast);
+        assert_eq!(w.run().route, Route::Idle);
     }
 }
 
@@ -234,7 +269,10 @@ fn a_failing_page_is_retried_by_every_cycle() {
     *content = Some(json!({"type": "doc", "content": [{"type": "bogusNode"}]}));
     for _ in 0..3 {
         let ran = w.run();
-        assert!(!ran.fast && ran.idle_key.is_none(), "{ran:?}");
+        assert!(
+            ran.route != Route::Idle && ran.idle_key.is_none(),
+            "{ran:?}"
+        );
         assert_eq!(ran.outcome.failures.len(), 1);
     }
     w.store.page_mut(&id(1)).2 = Some(doc("Fixed"));
@@ -258,7 +296,10 @@ fn held_back_deletions_and_kept_files_keep_the_full_path() {
     // Every page trashed: the deletions are held back, and stay pending.
     for _ in 0..2 {
         let ran = w.run();
-        assert!(!ran.fast && ran.idle_key.is_none(), "{ran:?}");
+        assert!(
+            ran.route != Route::Idle && ran.idle_key.is_none(),
+            "{ran:?}"
+        );
         assert!(ran.outcome.kept_files > 0 && !ran.outcome.warnings.is_empty());
     }
 }
@@ -271,6 +312,104 @@ fn a_key_of_another_format_is_not_trusted() {
         .as_ref()
         .map(|k| k.replace(&format!("key {KEY_FORMAT};"), "key 0;"));
     let ran = w.run();
-    assert!(!ran.fast && ran.idle_key.is_some(), "{ran:?}");
-    assert!(w.run().fast);
+    assert!(
+        ran.route != Route::Idle && ran.idle_key.is_some(),
+        "{ran:?}"
+    );
+    assert_eq!(w.run().route, Route::Idle);
+}
+
+fn exported_file(n: u32, text: &str) -> String {
+    let body = crate::convert::export_body(Some(&doc(text))).unwrap();
+    pagefile::render(&id(n), &[], &body)
+}
+
+#[test]
+fn body_edits_read_only_the_edited_pages_and_leave_what_a_full_cycle_would() {
+    let mut w = World::settled();
+    for round in 0..3 {
+        let read = w.store.contents_read;
+        w.edit_body(3, &format!("C, round {round}"));
+        w.edit_body(1, &format!("A, round {round}"));
+        let ran = w.run();
+        assert_eq!(ran.route, Route::Edits, "round {round}: {ran:?}");
+        assert_eq!(ran.outcome.written, 2);
+        assert_eq!(w.store.contents_read - read, 2, "only the edited bodies");
+        // Each edits cycle leaves a key, so the next edit goes this way too.
+        assert!(ran.idle_key.is_some());
+        assert_eq!(
+            w.main_file("B/C.md"),
+            exported_file(3, &format!("C, round {round}"))
+        );
+        assert_eq!(
+            w.main_file("A.md"),
+            exported_file(1, &format!("A, round {round}"))
+        );
+    }
+    let vault = w.vault();
+    let docmost = vault.required_ref(DOCMOST).unwrap();
+    assert_eq!(vault.required_ref(MAIN).unwrap(), docmost);
+
+    // A full cycle from there finds nothing to do: the edits route left the
+    // vault and the export state just as the full route would have.
+    w.recorded = None;
+    let full = w.run();
+    assert_eq!(full.route, Route::Full);
+    assert!(is_settled(&full.outcome), "{full:?}");
+    assert_eq!(w.vault().required_ref(DOCMOST).unwrap(), docmost);
+}
+
+#[test]
+fn a_change_besides_body_edits_takes_the_full_route() {
+    // A rename with its updated_at, a rename without one, a new page, a
+    // trashed page: each next to a body edit.
+    for change in 0..4 {
+        let mut w = World::settled();
+        w.edit_body(1, "Edited");
+        match change {
+            0 => {
+                w.meta_mut(3).title = Some("C2".into());
+                w.meta_mut(3).updated_at_us += 1;
+            }
+            1 => w.meta_mut(3).title = Some("C2".into()),
+            2 => {
+                w.page(4, "D", None);
+                w.meta_mut(4).updated_at_us = 5_000;
+            }
+            _ => {
+                w.meta_mut(3).deleted = true;
+                w.meta_mut(3).updated_at_us += 1;
+            }
+        }
+        let ran = w.assert_picked_up(&format!("change {change}"));
+        let out = &ran.outcome;
+        let (written, deleted, expected): (usize, usize, &[&str]) = match change {
+            0 | 1 => (2, 1, &["A.md", "B/B.md", "B/C2.md"]),
+            2 => (2, 0, &["A.md", "B/B.md", "B/C.md", "D.md"]),
+            // B has no child left: its file leaves the folder.
+            _ => (2, 2, &["A.md", "B.md"]),
+        };
+        assert_eq!(
+            (out.written, out.deleted),
+            (written, deleted),
+            "change {change}"
+        );
+        assert_eq!(w.main_paths(), expected, "change {change}");
+        assert_eq!(w.main_file("A.md"), exported_file(1, "Edited"));
+    }
+}
+
+#[test]
+fn body_edits_take_the_full_route_while_main_differs_from_docmost() {
+    let mut w = World::settled();
+    // A file only git has: main's tree is no longer docmost's.
+    w.git_write("notes.txt", "kept by git\n");
+    w.run();
+    w.assert_settles("a non-page file on main");
+    w.edit_body(1, "Edited");
+    w.assert_picked_up("body edit beside a git-only file");
+    assert_eq!(w.main_file("A.md"), exported_file(1, "Edited"));
+    let vault = w.vault();
+    let main = vault.required_ref(MAIN).unwrap();
+    assert!(vault.entries(main).unwrap().contains_key("notes.txt"));
 }

@@ -13,6 +13,7 @@ use crate::model::PageMeta;
 use crate::pagefile;
 use crate::store::{ExportState, Store};
 use crate::vault::{RefUpdate, Vault, DOCMOST, MAIN};
+use serde_json::Value;
 
 /// A page that could not be synced this cycle; it is retried next cycle.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,7 +97,7 @@ pub struct PullStep {
     /// The page rows as this export read them: the push compares
     /// `updated_at` against them so that a page edited since is skipped.
     pub pages: Vec<PageMeta>,
-    /// The digest of those rows (see [`Store::pages_digest`]).
+    /// The digest of those rows (see [`crate::store::SpacePages`]).
     pub digest: String,
     /// Files on `base` that no live page claims and that stay (a file whose
     /// id never existed, a held-back deletion, a move not yet placed).
@@ -142,6 +143,50 @@ pub fn pull_onto(
     })
 }
 
+/// The pull of a cycle that knows which rows changed (the edits route):
+/// `edits` are pages whose place in the layout is what their export
+/// state says and whose file on `base` is the state's blob, and no other
+/// row changed since that state was written. Only their bodies are read
+/// and exported, at their state's paths; no other row, state or tree is.
+pub fn pull_edits(
+    store: &mut dyn Store,
+    vault: &Vault,
+    space_id: &str,
+    base: Oid,
+    edits: Vec<(PageMeta, ExportState)>,
+    digest: String,
+) -> Result<PullStep, EngineError> {
+    let ids: Vec<String> = edits.iter().map(|(page, _)| page.id.clone()).collect();
+    let contents = store.page_contents(&ids)?;
+    let mut exported = Exported::new();
+    for (page, state) in &edits {
+        // A page deleted since is seen by the next cycle's digest.
+        let Some(content) = contents.get(&page.id) else {
+            continue;
+        };
+        let current = Oid::from_str(&state.blob).ok();
+        exported.export(vault, page, &state.path, content.as_ref(), current.as_ref())?;
+    }
+    let written = exported.upserts.len();
+    let docmost = if written == 0 {
+        base
+    } else {
+        let tree = vault.updated_tree(base, &exported.upserts, &[])?;
+        vault.commit(tree, &[base], &commit_message(written, 0))?
+    };
+    store.save_export_state(space_id, &exported.state, &[])?;
+    Ok(PullStep {
+        docmost,
+        written,
+        deleted: 0,
+        failures: exported.failures,
+        warnings: vec![],
+        pages: edits.into_iter().map(|(page, _)| page).collect(),
+        digest,
+        kept: 0,
+    })
+}
+
 fn commit_message(written: usize, deleted: usize) -> String {
     format!(
         "Sync from Docmost: {written} written, {deleted} deleted\n\nDocmost-Sync-Source: docmost\n"
@@ -167,12 +212,7 @@ fn export_changed(
     files: &BTreeMap<String, Oid>,
 ) -> Result<Exported, EngineError> {
     let meta: HashMap<&str, &PageMeta> = pages.iter().map(|p| (p.id.as_str(), p)).collect();
-    let mut out = Exported {
-        upserts: vec![],
-        state: vec![],
-        failures: vec![],
-        placed: HashSet::new(),
-    };
+    let mut out = Exported::new();
     let mut stale = Vec::new();
     for (id, path) in paths {
         let current = state.get(id).is_some_and(|s| {
@@ -192,24 +232,56 @@ fn export_changed(
             continue;
         };
         let path = &paths[&id];
-        match convert::export_body(content.as_ref()) {
+        out.export(
+            vault,
+            meta[id.as_str()],
+            path,
+            content.as_ref(),
+            files.get(path),
+        )?;
+    }
+    Ok(out)
+}
+
+impl Exported {
+    fn new() -> Exported {
+        Exported {
+            upserts: vec![],
+            state: vec![],
+            failures: vec![],
+            placed: HashSet::new(),
+        }
+    }
+
+    /// Writes `page`'s file at `path` unless `current` (the blob there)
+    /// already holds its bytes; a page that does not convert is a failure,
+    /// retried next cycle, and its old file stays.
+    fn export(
+        &mut self,
+        vault: &Vault,
+        page: &PageMeta,
+        path: &str,
+        content: Option<&Value>,
+        current: Option<&Oid>,
+    ) -> Result<(), EngineError> {
+        match convert::export_body(content) {
             Ok(body) => {
-                let blob = vault.write_blob(pagefile::render(&id, &[], &body).as_bytes())?;
-                if files.get(path) != Some(&blob) {
-                    out.upserts.push((path.clone(), blob));
+                let blob = vault.write_blob(pagefile::render(&page.id, &[], &body).as_bytes())?;
+                if current != Some(&blob) {
+                    self.upserts.push((path.to_string(), blob));
                 }
-                out.state.push(export_state(meta[id.as_str()], path, blob));
-                out.placed.insert(id);
+                self.state.push(export_state(page, path, blob));
+                self.placed.insert(page.id.clone());
             }
-            Err(e) => out.failures.push(PageFailure {
-                path: path.clone(),
-                page_id: id,
+            Err(e) => self.failures.push(PageFailure {
+                path: path.to_string(),
+                page_id: page.id.clone(),
                 kind: "convert",
                 error: e.to_string(),
             }),
         }
+        Ok(())
     }
-    Ok(out)
 }
 
 fn export_state(page: &PageMeta, path: &str, blob: Oid) -> ExportState {

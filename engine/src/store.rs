@@ -21,11 +21,49 @@ impl std::error::Error for StoreError {}
 
 /// The page rows of a space, and the digest of exactly those rows (read
 /// in one statement), so that a settled cycle can record what it saw.
+///
+/// A digest is `<rows>:<sum of row hashes>:<newest updated_at in µs>`:
+/// every column of [`PageMeta`] of every row of the space is in it
+/// (ids, slugs, titles, parents, trash state, `updated_at`, and which
+/// rows are in the space), so equal digests mean the pull would read the
+/// same rows. Bodies are not in it: the pull notices a body change by its
+/// `updated_at`, and so does the digest. Being a sum, it also tells
+/// whether a few known rows account for the whole difference between
+/// two digests (see [`Store::pages_since`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SpacePages {
     pub pages: Vec<PageMeta>,
-    /// What [`Store::pages_digest`] would have returned for these rows.
     pub digest: String,
+}
+
+/// The rows of a space stamped after the newest row an earlier digest
+/// saw, read in one statement with the digest of the space now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecentPages {
+    /// The digest of every row of the space now.
+    pub digest: String,
+    /// Each row stamped later than the earlier digest's newest one, with
+    /// its export state.
+    pub pages: Vec<(PageMeta, Option<ExportState>)>,
+    /// True when every one of `pages` has an export state and, with a
+    /// row's old version taken to be what its state says, these rows
+    /// alone account for the difference between the earlier digest and
+    /// `digest` (same row count, and the sums differ by exactly their
+    /// hashes' change). A row changed without a later `updated_at` makes
+    /// this false.
+    pub explained: bool,
+}
+
+/// The parts of a digest: row count, the sum as text, the newest stamp.
+pub fn digest_parts(digest: &str) -> Option<(i64, &str, Option<i64>)> {
+    let mut parts = digest.split(':');
+    let count = parts.next()?.parse().ok()?;
+    let sum = parts.next()?;
+    let newest = match parts.next()? {
+        "" => None,
+        n => Some(n.parse().ok()?),
+    };
+    parts.next().is_none().then_some((count, sum, newest))
 }
 
 /// Where a page row lives now, for ids met in vault files.
@@ -51,6 +89,30 @@ pub struct ExportState {
 }
 
 impl ExportState {
+    /// The page row as this state saw it (a live page: only live pages
+    /// are exported).
+    pub fn as_meta(&self) -> PageMeta {
+        PageMeta {
+            id: self.page_id.clone(),
+            slug_id: self.slug_id.clone(),
+            title: self.title.clone(),
+            parent_id: self.parent_id.clone(),
+            deleted: false,
+            updated_at_us: self.updated_at_us,
+        }
+    }
+
+    /// True when `page` differs from what this state saw only in its
+    /// `updated_at`: its body may have changed, its place in the layout
+    /// has not.
+    pub fn same_place(&self, page: &PageMeta) -> bool {
+        !page.deleted
+            && self.page_id == page.id
+            && self.title == page.title
+            && self.slug_id == page.slug_id
+            && self.parent_id == page.parent_id
+    }
+
     pub fn matches(&self, page: &PageMeta, path: &str) -> bool {
         self.path == path
             && self.updated_at_us == page.updated_at_us
@@ -115,12 +177,11 @@ pub enum WriteOutcome {
 pub trait Store {
     /// Every page row of the space, live and trashed, without bodies.
     fn space_pages(&mut self, space_id: &str) -> Result<SpacePages, StoreError>;
-    /// A cheap digest of every column of [`PageMeta`] over the space's rows
-    /// (ids, slugs, titles, parents, trash state, `updated_at`, and which
-    /// rows are in the space): equal digests mean the pull would read the
-    /// same rows. Bodies are not in it: the pull notices a body change by
-    /// its `updated_at`, and so does the digest.
-    fn pages_digest(&mut self, space_id: &str) -> Result<String, StoreError>;
+    /// The space's digest now and its rows stamped after the newest row
+    /// that `since` (an earlier digest of the space) saw; see
+    /// [`RecentPages`]. Costs about one pass over the space's rows
+    /// without building them, which is what keeps an idle cycle cheap.
+    fn pages_since(&mut self, space_id: &str, since: &str) -> Result<RecentPages, StoreError>;
     /// `content` of the given pages (None where the column is NULL).
     fn page_contents(
         &mut self,
@@ -172,16 +233,22 @@ pub struct MemStore {
     pub next_id: u32,
 }
 
-/// The digest [`MemStore`] uses: like the SQL one, a count and a sum of
-/// per-row hashes, so that row order does not matter.
+/// The digest [`MemStore`] uses: like the SQL one, a count, a sum of
+/// per-row hashes (so that row order does not matter) and the newest stamp.
 pub fn digest_of(pages: &[PageMeta]) -> String {
-    let sum = pages.iter().fold(0u64, |acc, page| {
-        // SipHash with fixed keys: the same value in every process.
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        page.hash(&mut h);
-        acc.wrapping_add(h.finish())
-    });
-    format!("{}:{sum}", pages.len())
+    let sum = pages
+        .iter()
+        .fold(0u64, |acc, page| acc.wrapping_add(row_hash(page)));
+    let newest = pages.iter().map(|p| p.updated_at_us).max();
+    let newest = newest.map(|n| n.to_string()).unwrap_or_default();
+    format!("{}:{sum}:{newest}", pages.len())
+}
+
+fn row_hash(page: &PageMeta) -> u64 {
+    // SipHash with fixed keys: the same value in every process.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    page.hash(&mut h);
+    h.finish()
 }
 
 impl MemStore {
@@ -242,8 +309,34 @@ impl Store for MemStore {
         Ok(SpacePages { pages, digest })
     }
 
-    fn pages_digest(&mut self, space_id: &str) -> Result<String, StoreError> {
-        Ok(self.space_pages(space_id)?.digest)
+    fn pages_since(&mut self, space_id: &str, since: &str) -> Result<RecentPages, StoreError> {
+        let now = self.space_pages(space_id)?;
+        let (count, sum, newest) =
+            digest_parts(since).ok_or_else(|| StoreError(format!("bad digest {since:?}")))?;
+        let state = self.state.get(space_id);
+        let pages: Vec<(PageMeta, Option<ExportState>)> = now
+            .pages
+            .into_iter()
+            .filter(|p| newest.is_none_or(|n| p.updated_at_us > n))
+            .map(|p| {
+                let s = state.and_then(|s| s.get(&p.id)).cloned();
+                (p, s)
+            })
+            .collect();
+        let change = pages.iter().try_fold(0u64, |acc, (page, state)| {
+            let old = row_hash(&state.as_ref()?.as_meta());
+            Some(acc.wrapping_add(row_hash(page)).wrapping_sub(old))
+        });
+        let (now_count, now_sum, _) = digest_parts(&now.digest).expect("own digest");
+        let explained = change.is_some_and(|change| {
+            let then: u64 = sum.parse().unwrap_or(0);
+            now_count == count && now_sum == then.wrapping_add(change).to_string()
+        });
+        Ok(RecentPages {
+            digest: now.digest,
+            pages,
+            explained,
+        })
     }
 
     fn page_contents(

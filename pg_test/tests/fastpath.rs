@@ -1,7 +1,8 @@
 //! The idle fast path (issue 5): once a space is settled, a cycle is
 //! answered from its recorded idle key without reading the space's pages
 //! or export state, and every kind of change after such an idle cycle is
-//! still picked up by the next one.
+//! still picked up by the next one. Body edits alone take the edits
+//! route, which leaves a key of its own; anything else a full cycle.
 //!
 //! Which path a cycle took is read from `pg_stat_xact_user_tables` in the
 //! cycle's own transaction: a full cycle always reads
@@ -77,6 +78,18 @@ fn assert_picked_up(c: &Cluster, s: &Space, what: &str) -> Value {
     result
 }
 
+/// The next cycle exports body edits and, unlike a full cycle that
+/// wrote, leaves an idle key: the cycle after it is fast at once.
+fn assert_exported_edits(c: &Cluster, s: &Space, what: &str) -> Value {
+    let (_, result) = cycle(c, s);
+    assert_ne!(result["pull"]["written"], 0, "{what}: {result}");
+    assert_ne!(idle_key(c, s), "", "{what}: the edits route leaves a key");
+    let (path, next) = cycle(c, s);
+    assert_eq!(path, Path::Fast, "{what}: the next cycle is not fast");
+    assert_idle_result(&next);
+    result
+}
+
 /// A settling full cycle, then a fast one that returns the same result.
 fn assert_settles(c: &Cluster, s: &Space, what: &str) {
     let (path, full) = cycle(c, s);
@@ -112,12 +125,14 @@ fn db_changes_after_an_idle_cycle_are_picked_up() {
     assert_settles(&c, &s, "export");
 
     c.update_body(&a, "Edited A");
-    assert_eq!(assert_picked_up(&c, &s, "body edit")["pull"]["written"], 1);
+    assert_eq!(
+        assert_exported_edits(&c, &s, "body edit")["pull"]["written"],
+        1
+    );
     assert_eq!(
         c.vault_file(&s.id, "main", "A.md").as_deref(),
         Some(page_file(&a, "Edited A").as_str())
     );
-    assert_settles(&c, &s, "body edit");
 
     c.rename_page(&a, "A renamed");
     assert_picked_up(&c, &s, "rename without updated_at");
@@ -145,6 +160,52 @@ fn db_changes_after_an_idle_cycle_are_picked_up() {
     let (path, result) = cycle(&c, &s);
     assert_eq!(path, Path::Fast, "after a restart: {result}");
     assert_idle_result(&result);
+}
+
+#[test]
+fn body_edits_are_exported_by_the_edits_route_as_a_full_cycle_would() {
+    let (c, s) = start("fastedit");
+    let a = c.insert_page(&s, "fed0000001", "A", None, "Text A");
+    let b = c.insert_page(&s, "fed0000002", "B", None, "Text B");
+    let kid = c.insert_page(&s, "fed0000003", "C", Some(&b), "Text C");
+    assert_picked_up(&c, &s, "first export");
+    assert_settles(&c, &s, "export");
+
+    for round in 0..3 {
+        let (text_a, text_c) = (format!("A, round {round}"), format!("C, round {round}"));
+        c.update_body(&a, &text_a);
+        c.update_body(&kid, &text_c);
+        let result = assert_exported_edits(&c, &s, &format!("round {round}"));
+        assert_eq!(result["pull"]["written"], 2, "{result}");
+        assert_eq!(
+            c.vault_file(&s.id, "main", "A.md").as_deref(),
+            Some(page_file(&a, &text_a).as_str())
+        );
+        assert_eq!(
+            c.vault_file(&s.id, "main", "B/C.md").as_deref(),
+            Some(page_file(&kid, &text_c).as_str())
+        );
+    }
+    // A full cycle finds nothing left to do.
+    c.sql(&format!(
+        "UPDATE gitsync.space_state SET idle_key = NULL WHERE space_id = '{}'",
+        s.id
+    ));
+    assert_settles(&c, &s, "a full cycle after the edits");
+
+    // An edit beside a rename that kept updated_at: the full route.
+    c.update_body(&a, "A again");
+    c.rename_page(&b, "B2");
+    assert_picked_up(&c, &s, "an edit beside a rename");
+    assert_eq!(
+        c.vault_files(&s.id, "main"),
+        ["A.md", "B2/B2.md", "B2/C.md"]
+    );
+    assert_eq!(
+        c.vault_file(&s.id, "main", "A.md").as_deref(),
+        Some(page_file(&a, "A again").as_str())
+    );
+    assert_settles(&c, &s, "rename");
 }
 
 /// Clones the vault, writes `rel`, commits and pushes to `main`.
