@@ -45,6 +45,9 @@ pub struct PullOutcome {
 /// look like an accident rather than an edit (SPEC §6).
 const MASS_DELETE_MIN_FILES: usize = 4;
 
+/// Page bodies read per statement by an export.
+const CONTENT_BATCH: usize = 500;
+
 pub fn pull(
     store: &mut dyn Store,
     vault: &Vault,
@@ -225,20 +228,24 @@ fn export_changed(
             stale.push(id.clone());
         }
     }
-    let contents = store.page_contents(&stale)?;
-    for id in stale {
-        // A page deleted between the two reads is simply seen next cycle.
-        let Some(content) = contents.get(&id) else {
-            continue;
-        };
-        let path = &paths[&id];
-        out.export(
-            vault,
-            meta[id.as_str()],
-            path,
-            content.as_ref(),
-            files.get(path),
-        )?;
+    // Bodies are read a batch at a time: a first export of a large space
+    // would otherwise hold every body, as text and as a tree, at once.
+    for batch in stale.chunks(CONTENT_BATCH) {
+        let contents = store.page_contents(batch)?;
+        for id in batch {
+            // A page deleted between the two reads is simply seen next cycle.
+            let Some(content) = contents.get(id) else {
+                continue;
+            };
+            let path = &paths[id];
+            out.export(
+                vault,
+                meta[id.as_str()],
+                path,
+                content.as_ref(),
+                files.get(path),
+            )?;
+        }
     }
     Ok(out)
 }
@@ -502,6 +509,23 @@ mod tests {
         assert_eq!(
             w.vault.required_ref(MAIN).unwrap(),
             w.vault.required_ref(DOCMOST).unwrap()
+        );
+    }
+
+    #[test]
+    fn an_export_of_several_body_batches_writes_every_page() {
+        let mut w = World::new();
+        let pages = 2 * CONTENT_BATCH as u32 + 1;
+        for n in 1..=pages {
+            w.page(n, &format!("P{n}"), None, &format!("Body {n}"));
+        }
+        let out = w.cycle();
+        assert_eq!(out.written, pages as usize);
+        assert_eq!(w.store.contents_read, pages as usize);
+        assert_eq!(w.main_files().len(), pages as usize);
+        assert_eq!(
+            w.main_file(&format!("P{pages}.md")),
+            format!("---\ngitmost_id: {}\n---\n\nBody {pages}\n", id(pages))
         );
     }
 
