@@ -260,6 +260,19 @@ fn bench_space(
     let naive: Vec<f64> = (0..export_runs)
         .map(|_| naive_pipeline_ms(c, space))
         .collect();
+    // What any export pays before converting anything: the bodies leave
+    // Postgres as JSON text (ProseMirror JSON is about 4× its Markdown).
+    let bodies_sql = format!(
+        "SELECT sum(length(content::text)) FROM pages WHERE space_id = '{}' AND deleted_at IS NULL",
+        space.id
+    );
+    let read_bodies: Vec<f64> = (0..export_runs)
+        .map(|_| timed_sql(c, &bodies_sql))
+        .collect();
+    let json_mb = c.sql(&format!(
+        "SELECT round(sum(length(content::text)) / 1e6) FROM pages WHERE space_id = '{}'",
+        space.id
+    ));
 
     // The first idle cycle after a writing one runs in full and records
     // the idle key; the steady state is what the following ones cost.
@@ -296,6 +309,12 @@ fn bench_space(
         ),
         row(pages, "git fast-import, same files", fast_import, ""),
         row(pages, "naive: psql export + git add -A + commit", naive, ""),
+        row(
+            pages,
+            "reading the bodies as JSON text",
+            read_bodies,
+            &format!("{json_mb} MB of content::text"),
+        ),
         row(pages, "no-op cycle", noop, "idle fast path"),
         row(
             pages,
@@ -503,6 +522,11 @@ fn ratio_lines(pages: usize, rows: &[Row]) -> Vec<String> {
             "{pages} pages: export / fast-import = {:.2} (target ≤ 1.5); naive / export = {:.2} (target ≥ 5)",
             export / m("git fast-import, same files"),
             m("naive: psql export + git add -A + commit") / export
+        ),
+        format!(
+            "{pages} pages: reading the bodies alone / fast-import = {:.2}; conversion and writing = {:.0} % of the export",
+            m("reading the bodies as JSON text") / m("git fast-import, same files"),
+            100.0 * (export - m("reading the bodies as JSON text")) / export
         ),
         format!(
             "{pages} pages: no-op / listing = {:.2} (target ≤ 2); edit / (2 × no-op + conversion) = {:.2} (target ≤ 1)",
