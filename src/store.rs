@@ -394,7 +394,9 @@ impl Store for SpiStore<'_, '_> {
     fn pages_since(&mut self, space_id: &str, since: &str) -> Result<RecentPages, StoreError> {
         let (count0, sum0, newest0) =
             digest_parts(since).ok_or_else(|| StoreError(format!("bad digest {since:?}")))?;
-        // One statement: the rows and the digest share a snapshot.
+        // One statement: the rows and the digest share a snapshot. Only
+        // live rows can be edits, which lets Docmost's index on (space,
+        // updated_at) of live pages find them without a second pass.
         let table = self.query(
             &format!(
                 "SELECT 'page', c.id::text, c.slug_id::text, c.title::text, c.parent::text, c.deleted,
@@ -404,7 +406,7 @@ impl Store for SpiStore<'_, '_> {
                                 deleted_at IS NOT NULL AS deleted, {UPDATED_AT_US} AS stamp,
                                 {ROW_HASH} AS hash
                            FROM pages
-                          WHERE space_id = $1::uuid
+                          WHERE space_id = $1::uuid AND deleted_at IS NULL
                             AND ($2::int8 IS NULL
                                  OR updated_at > to_timestamp(0) + $2::int8 * interval '1 microsecond')) c
                    LEFT JOIN gitsync.page_state s ON s.space_id = $1::uuid AND s.page_id = c.id

@@ -42,8 +42,9 @@ pub struct SpacePages {
 pub struct RecentPages {
     /// The digest of every row of the space now.
     pub digest: String,
-    /// Each row stamped later than the earlier digest's newest one, with
-    /// its export state.
+    /// Each live row stamped later than the earlier digest's newest one,
+    /// with its export state. (A trashed row is never an edit; if one
+    /// changed, `explained` is false.)
     pub pages: Vec<(PageMeta, Option<ExportState>)>,
     /// True when every one of `pages` has an export state and, with a
     /// row's old version taken to be what its state says, these rows
@@ -317,7 +318,7 @@ impl Store for MemStore {
         let pages: Vec<(PageMeta, Option<ExportState>)> = now
             .pages
             .into_iter()
-            .filter(|p| newest.is_none_or(|n| p.updated_at_us > n))
+            .filter(|p| !p.deleted && newest.is_none_or(|n| p.updated_at_us > n))
             .map(|p| {
                 let s = state.and_then(|s| s.get(&p.id)).cloned();
                 (p, s)
