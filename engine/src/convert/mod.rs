@@ -39,6 +39,11 @@ impl std::error::Error for ConvertError {}
 /// `doc` and on node or mark types Docmost does not know, rather than
 /// dropping them.
 pub fn to_markdown(doc: &Value) -> Result<String, ConvertError> {
+    Ok(to_md::write_doc(&checked_doc(doc)?))
+}
+
+/// The canonical form of `doc`, which must be a `doc` of known types only.
+fn checked_doc(doc: &Value) -> Result<Node, ConvertError> {
     let ty = doc.get("type").and_then(Value::as_str).unwrap_or("");
     if !doc.is_object() || ty != "doc" {
         return Err(ConvertError(format!(
@@ -48,7 +53,7 @@ pub fn to_markdown(doc: &Value) -> Result<String, ConvertError> {
     let (node, unknown) = checked_canonical_from_value(doc);
     match unknown {
         Some(problem) => Err(ConvertError(problem)),
-        None => Ok(to_md::write_doc(&node)),
+        None => Ok(node),
     }
 }
 
@@ -84,14 +89,15 @@ pub fn export_body(content: Option<&Value>) -> Result<String, ConvertError> {
         }
         Some(v) => v,
     };
-    let md1 = to_markdown(doc)?;
-    // The writer's output depends only on the canonical form of its input
-    // (`to_markdown` writes `canonical_from_value(doc)`, and reading the
-    // JSON of a node back gives its canonical form again). So when reading
-    // `md1` gives the canonical form of `doc`, writing it again would give
-    // `md1` byte for byte, and the second pass can be skipped.
+    let node = checked_doc(doc)?;
+    let md1 = to_md::write_doc(&node);
+    // The writer's output depends only on the canonical form of its input,
+    // and reading the JSON of a node back gives its canonical form again.
+    // So when reading `md1` gives the canonical form of `doc`, writing it
+    // again would give `md1` byte for byte, and the second pass can be
+    // skipped.
     let doc2 = canonical(read_doc(&md1));
-    let md2 = if doc2 == canonical_from_value(doc) {
+    let md2 = if doc2 == node {
         md1
     } else {
         to_markdown(&doc2.into_value())?
