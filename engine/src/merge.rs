@@ -71,8 +71,9 @@ pub fn merge_docmost(
         ours: original.clone(),
         theirs: vault.entries(docmost)?,
     };
-    realign(&mut sides, &mut ids)?;
-    settle(&mut sides, settled, &mut ids)?;
+    let same = same_on_all_sides(&sides);
+    realign(&mut sides, &same, &mut ids)?;
+    settle(&mut sides, settled, &same, &mut ids)?;
     let (merged, conflict) = merge_entries(vault, &sides, &mut ids)?;
 
     let upserts: Vec<(String, Entry)> = merged
@@ -128,16 +129,39 @@ impl<'v> IdCache<'v> {
         Ok(id)
     }
 
-    /// id → the paths that claim it.
-    fn index(&mut self, entries: &Entries) -> Result<HashMap<String, Vec<String>>, EngineError> {
+    /// id → the paths that claim it, leaving out the paths in `same`.
+    fn index(
+        &mut self,
+        entries: &Entries,
+        same: &HashSet<String>,
+    ) -> Result<HashMap<String, Vec<String>>, EngineError> {
         let mut out: HashMap<String, Vec<String>> = HashMap::new();
         for (path, e) in entries {
+            if same.contains(path) {
+                continue;
+            }
             if let Some(id) = self.id(path, e)? {
                 out.entry(id).or_default().push(path.clone());
             }
         }
         Ok(out)
     }
+}
+
+/// Paths whose entry is the same on all three sides: most of a large
+/// vault, and none of them takes part in a realignment or a settling, so
+/// their files need not be read. A page claimed at such a path has it on
+/// `docmost`, which holds one file per page, so `docmost` has no other
+/// file of that page to realign or settle; and on the other sides any
+/// second file of it would only have made its id ambiguous there, which
+/// rules out the same moves.
+fn same_on_all_sides(sides: &Sides) -> HashSet<String> {
+    sides
+        .theirs
+        .iter()
+        .filter(|(path, e)| sides.ours.get(*path) == Some(e) && sides.base.get(*path) == Some(e))
+        .map(|(path, _)| path.clone())
+        .collect()
 }
 
 /// The one path an id has in an index, if exactly one.
@@ -160,10 +184,14 @@ struct Realignment {
 /// it, else `docmost`'s. Without this, a page moved on one side and edited
 /// on the other would become two files claiming one id. A move whose
 /// target is taken by another file is left to the path-based merge.
-fn realign(sides: &mut Sides, ids: &mut IdCache) -> Result<(), EngineError> {
-    let base_ids = ids.index(&sides.base)?;
-    let our_ids = ids.index(&sides.ours)?;
-    let their_ids = ids.index(&sides.theirs)?;
+fn realign(
+    sides: &mut Sides,
+    same: &HashSet<String>,
+    ids: &mut IdCache,
+) -> Result<(), EngineError> {
+    let base_ids = ids.index(&sides.base, same)?;
+    let our_ids = ids.index(&sides.ours, same)?;
+    let their_ids = ids.index(&sides.theirs, same)?;
     let mut plans = Vec::new();
     for id in our_ids.keys() {
         let (Some(o), Some(t)) = (single(&our_ids, id), single(&their_ids, id)) else {
@@ -241,12 +269,13 @@ fn side_mut(sides: &mut Sides, side: usize) -> &mut Entries {
 fn settle(
     sides: &mut Sides,
     settled: &HashSet<String>,
+    same: &HashSet<String>,
     ids: &mut IdCache,
 ) -> Result<(), EngineError> {
     if settled.is_empty() {
         return Ok(());
     }
-    let our_ids = ids.index(&sides.ours)?;
+    let our_ids = ids.index(&sides.ours, same)?;
     for id in settled {
         let Some(path) = single(&our_ids, id) else {
             continue;
@@ -651,6 +680,25 @@ mod tests {
         assert_eq!(files["A.md"], file(1, "a edited"));
         assert_eq!(files["B.md"], file(2, "b edited"));
         assert!(r.vault.entries(m).unwrap().contains_key("img.png"));
+    }
+
+    #[test]
+    fn a_copy_made_in_git_beside_its_unchanged_original_stays_a_copy() {
+        let r = Repo::new();
+        let base = r.commit(
+            r.root,
+            &[("A.md", &file(1, "a")), ("B.md", &file(2, "b"))],
+            &[],
+        );
+        let main = r.commit(base, &[("Copy.md", &file(1, "a, copied"))], &[]);
+        let db = r.commit(base, &[("B.md", &file(2, "b edited"))], &[]);
+        let (m, conflict) = r.merge(main, db);
+        assert!(!conflict);
+        let files = r.files(m);
+        assert_eq!(files.keys().collect::<Vec<_>>(), ["A.md", "B.md", "Copy.md"]);
+        assert_eq!(files["A.md"], file(1, "a"));
+        assert_eq!(files["Copy.md"], file(1, "a, copied"));
+        assert_eq!(files["B.md"], file(2, "b edited"));
     }
 
     #[test]
