@@ -441,6 +441,10 @@ impl Vault {
     pub fn page_changes(&self, old: Oid, new: Oid) -> Result<Vec<PageChange>, VaultError> {
         let old_tree = self.repo.find_commit(old)?.tree()?;
         let new_tree = self.repo.find_commit(new)?.tree()?;
+        // libgit2 walks both trees whole even when they are one tree.
+        if old_tree.id() == new_tree.id() {
+            return Ok(Vec::new());
+        }
         let mut diff = self
             .repo
             .diff_tree_to_tree(Some(&old_tree), Some(&new_tree), None)?;
