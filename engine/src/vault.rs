@@ -4,7 +4,7 @@
 
 use git2::{build::TreeUpdateBuilder, FileMode, ObjectType, Oid, Repository, Signature};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -234,29 +234,54 @@ impl Vault {
     }
 
     /// Packs the commits written in the batch and the trees and blobs they
-    /// reach that the refs do not: a cycle that changes one file writes a
-    /// pack of a few objects, not its whole tree again (which is what
+    /// reach that are not on disk yet: a cycle that changes one file writes
+    /// a pack of a few objects, not its whole tree again (which is what
     /// libgit2's mempack dump would do: it packs every commit's full
-    /// tree). Everything the refs reach is on disk already; objects no new
-    /// commit reaches are garbage and are dropped.
+    /// tree). Only new trees are opened, so the cost follows the change,
+    /// not the size of the vault (a revwalk hiding the refs would mark
+    /// every tree they reach first). Objects no new commit reaches are
+    /// garbage and are dropped.
     fn store_pack(&self) -> Result<(), VaultError> {
         let commits = self.batch_commits.borrow().clone();
         if commits.is_empty() {
             return Ok(());
         }
-        let mut walk = self.repo.revwalk()?;
-        for commit in commits {
-            walk.push(commit)?;
-        }
-        for name in [MAIN, DOCMOST, LAST_PUSHED] {
-            if let Some(known) = self.ref_target(name)? {
-                walk.hide(known)?;
-            }
-        }
+        let on_disk = git2::Odb::new()?;
+        let objects = self.repo.path().join("objects");
+        on_disk.add_disk_alternate(
+            objects
+                .to_str()
+                .ok_or_else(|| VaultError("vault path is not UTF-8".into()))?,
+        )?;
         let mut builder = self.repo.packbuilder()?;
         // No delta-search threads inside a database backend.
         builder.set_threads(1);
-        builder.insert_walk(&mut walk)?;
+        let mut seen = HashSet::new();
+        let mut trees = Vec::new();
+        for commit in commits {
+            if !on_disk.exists(commit) && seen.insert(commit) {
+                builder.insert_object(commit, None)?;
+                trees.push(self.repo.find_commit(commit)?.tree_id());
+            }
+        }
+        while let Some(tree) = trees.pop() {
+            if on_disk.exists(tree) || !seen.insert(tree) {
+                continue;
+            }
+            builder.insert_object(tree, None)?;
+            for entry in self.repo.find_tree(tree)?.iter() {
+                match entry.kind() {
+                    Some(ObjectType::Tree) => trees.push(entry.id()),
+                    Some(ObjectType::Blob)
+                        if !on_disk.exists(entry.id()) && seen.insert(entry.id()) =>
+                    {
+                        builder.insert_object(entry.id(), None)?;
+                    }
+                    // Blobs on disk already; submodule commits are not ours.
+                    _ => {}
+                }
+            }
+        }
         if builder.object_count() == 0 {
             return Ok(());
         }
