@@ -695,7 +695,10 @@ mod tests {
         let (m, conflict) = r.merge(main, db);
         assert!(!conflict);
         let files = r.files(m);
-        assert_eq!(files.keys().collect::<Vec<_>>(), ["A.md", "B.md", "Copy.md"]);
+        assert_eq!(
+            files.keys().collect::<Vec<_>>(),
+            ["A.md", "B.md", "Copy.md"]
+        );
         assert_eq!(files["A.md"], file(1, "a"));
         assert_eq!(files["Copy.md"], file(1, "a, copied"));
         assert_eq!(files["B.md"], file(2, "b edited"));
