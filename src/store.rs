@@ -352,6 +352,36 @@ fn int8(row: &pgrx::spi::SpiHeapTupleData, i: usize) -> Result<i64, StoreError> 
         .ok_or_else(|| StoreError(format!("unexpected NULL in column {i}")))
 }
 
+/// A page row from six columns starting at `first`: id, slug_id, title,
+/// parent id, trashed, `updated_at` in µs.
+fn page_meta_at(row: &pgrx::spi::SpiHeapTupleData, first: usize) -> Result<PageMeta, StoreError> {
+    Ok(PageMeta {
+        id: required_text(row, first)?,
+        slug_id: required_text(row, first + 1)?,
+        title: text(row, first + 2)?,
+        parent_id: text(row, first + 3)?,
+        deleted: boolean(row, first + 4)?,
+        updated_at_us: int8(row, first + 5)?,
+    })
+}
+
+/// A `gitsync.page_state` row from its seven columns, in table order,
+/// starting at `first`.
+fn export_state_at(
+    row: &pgrx::spi::SpiHeapTupleData,
+    first: usize,
+) -> Result<ExportState, StoreError> {
+    Ok(ExportState {
+        page_id: required_text(row, first)?,
+        path: required_text(row, first + 1)?,
+        updated_at_us: int8(row, first + 2)?,
+        title: text(row, first + 3)?,
+        slug_id: required_text(row, first + 4)?,
+        parent_id: text(row, first + 5)?,
+        blob: required_text(row, first + 6)?,
+    })
+}
+
 fn nullable_int8(row: &pgrx::spi::SpiHeapTupleData, i: usize) -> Result<Option<i64>, StoreError> {
     row.get::<i64>(i).map_err(err)
 }
@@ -379,14 +409,7 @@ impl Store for SpiStore<'_, '_> {
             if pages.is_empty() {
                 digest = digest_text(int8(&row, 7)?, text(&row, 8)?, nullable_int8(&row, 9)?);
             }
-            pages.push(PageMeta {
-                id: required_text(&row, 1)?,
-                slug_id: required_text(&row, 2)?,
-                title: text(&row, 3)?,
-                parent_id: text(&row, 4)?,
-                deleted: boolean(&row, 5)?,
-                updated_at_us: int8(&row, 6)?,
-            });
+            pages.push(page_meta_at(&row, 1)?);
         }
         Ok(SpacePages { pages, digest })
     }
@@ -400,8 +423,9 @@ impl Store for SpiStore<'_, '_> {
         let table = self.query(
             &format!(
                 "SELECT 'page', c.id::text, c.slug_id::text, c.title::text, c.parent::text, c.deleted,
-                        c.stamp, c.hash, s.path, s.updated_at_us, s.title, s.slug_id,
-                        s.parent_id::text, s.blob, {STATE_HASH}, NULL::int8, NULL::text, NULL::int8
+                        c.stamp, c.hash, s.page_id::text, s.path, s.updated_at_us, s.title,
+                        s.slug_id, s.parent_id::text, s.blob, {STATE_HASH},
+                        NULL::int8, NULL::text, NULL::int8
                    FROM (SELECT id, slug_id, title, parent_page_id AS parent,
                                 deleted_at IS NOT NULL AS deleted, {UPDATED_AT_US} AS stamp,
                                 {ROW_HASH} AS hash
@@ -412,7 +436,7 @@ impl Store for SpiStore<'_, '_> {
                    LEFT JOIN gitsync.page_state s ON s.space_id = $1::uuid AND s.page_id = c.id
                  UNION ALL
                  SELECT 'space', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                        NULL, NULL, NULL, {}",
+                        NULL, NULL, NULL, NULL, {}",
                 digest_sql("$1")
             ),
             &[space_id.into(), newest0.into()],
@@ -423,34 +447,19 @@ impl Store for SpiStore<'_, '_> {
         for row in table {
             if required_text(&row, 1)? == "space" {
                 digest = Some(digest_text(
-                    int8(&row, 16)?,
-                    text(&row, 17)?,
-                    nullable_int8(&row, 18)?,
+                    int8(&row, 17)?,
+                    text(&row, 18)?,
+                    nullable_int8(&row, 19)?,
                 ));
                 continue;
             }
-            let page = PageMeta {
-                id: required_text(&row, 2)?,
-                slug_id: required_text(&row, 3)?,
-                title: text(&row, 4)?,
-                parent_id: text(&row, 5)?,
-                deleted: boolean(&row, 6)?,
-                updated_at_us: int8(&row, 7)?,
-            };
+            let page = page_meta_at(&row, 2)?;
             let state = match text(&row, 9)? {
-                Some(path) => Some(ExportState {
-                    page_id: page.id.clone(),
-                    path,
-                    updated_at_us: int8(&row, 10)?,
-                    title: text(&row, 11)?,
-                    slug_id: required_text(&row, 12)?,
-                    parent_id: text(&row, 13)?,
-                    blob: required_text(&row, 14)?,
-                }),
+                Some(_) => Some(export_state_at(&row, 9)?),
                 None => None,
             };
             let new_hash = i128::from(int8(&row, 8)?);
-            let old_hash = nullable_int8(&row, 15)?;
+            let old_hash = nullable_int8(&row, 16)?;
             change = change
                 .zip(old_hash)
                 .map(|(sum, old)| sum + new_hash - i128::from(old));
@@ -524,15 +533,7 @@ impl Store for SpiStore<'_, '_> {
         )?;
         let mut out = HashMap::with_capacity(table.len());
         for row in table {
-            let state = ExportState {
-                page_id: required_text(&row, 1)?,
-                path: required_text(&row, 2)?,
-                updated_at_us: int8(&row, 3)?,
-                title: text(&row, 4)?,
-                slug_id: required_text(&row, 5)?,
-                parent_id: text(&row, 6)?,
-                blob: required_text(&row, 7)?,
-            };
+            let state = export_state_at(&row, 1)?;
             out.insert(state.page_id.clone(), state);
         }
         Ok(out)
