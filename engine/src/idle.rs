@@ -41,7 +41,7 @@
 use crate::cycle::{cycle_from, CycleOptions, CycleOutcome, FirstPull, Heads};
 use crate::error::EngineError;
 use crate::model::PageMeta;
-use crate::store::{ExportState, RecentPages, Store};
+use crate::store::{digest_parts, ExportState, RecentPages, Store};
 use crate::vault::{Vault, LAST_PUSHED};
 
 /// Raised whenever what a cycle does for the same inputs changes in a way
@@ -161,10 +161,12 @@ fn main_mirrors_docmost(vault: &Vault, heads: &Heads) -> Result<bool, EngineErro
 }
 
 /// The digest in `recorded` when the rest of the key is what this cycle
-/// starts from (same refs, settings and format).
+/// starts from (same refs, settings and format) and it is a well-formed
+/// digest; a key damaged by hand is simply not trusted.
 fn recorded_digest<'a>(recorded: &'a str, heads: &Heads, opts: &CycleOptions) -> Option<&'a str> {
     let (start, digest) = recorded.rsplit_once(PAGES)?;
-    (start == starting_point(heads, opts)).then_some(digest)
+    let trusted = start == starting_point(heads, opts) && digest_parts(digest).is_some();
+    trusted.then_some(digest)
 }
 
 const PAGES: &str = "; pages ";

@@ -305,6 +305,19 @@ fn held_back_deletions_and_kept_files_keep_the_full_path() {
 }
 
 #[test]
+fn a_key_damaged_by_hand_runs_the_full_cycle() {
+    let mut w = World::settled();
+    let key = w.recorded.clone().unwrap();
+    let (start, _) = key.rsplit_once("; pages ").unwrap();
+    w.recorded = Some(format!("{start}; pages not a digest"));
+    w.edit_body(1, "Edited");
+    let ran = w.run();
+    assert_eq!(ran.route, Route::Full, "{ran:?}");
+    assert_eq!(ran.outcome.written, 1);
+    assert_eq!(w.main_file("A.md"), exported_file(1, "Edited"));
+}
+
+#[test]
 fn a_key_of_another_format_is_not_trusted() {
     let mut w = World::settled();
     w.recorded = w
