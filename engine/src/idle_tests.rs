@@ -159,10 +159,12 @@ impl World {
         assert!(is_settled(&fast.outcome));
     }
 
-    /// A body edit in the DB, as Docmost saves one.
+    /// A body edit in the DB, as Docmost saves one: stamped now, later
+    /// than anything before it (the push's writes included).
     fn edit_body(&mut self, n: u32, text: &str) {
+        let now = self.store.clock_us;
         let (_, meta, content) = self.store.page_mut(&id(n));
-        meta.updated_at_us += 1;
+        meta.updated_at_us = meta.updated_at_us.max(now) + 1;
         *content = Some(doc(text));
     }
 
@@ -425,4 +427,27 @@ fn body_edits_take_the_full_route_while_main_differs_from_docmost() {
     let vault = w.vault();
     let main = vault.required_ref(MAIN).unwrap();
     assert!(vault.entries(main).unwrap().contains_key("notes.txt"));
+}
+
+#[test]
+fn after_a_push_in_the_exports_own_form_edits_take_the_edits_route() {
+    let mut w = World::settled();
+    w.git_write("A.md", &exported_file(1, "From git"));
+    assert_eq!(w.assert_picked_up("git push").outcome.push.updated, 1);
+    let vault = w.vault();
+    let (main, docmost) = (
+        vault.required_ref(MAIN).unwrap(),
+        vault.required_ref(DOCMOST).unwrap(),
+    );
+    assert_ne!(main, docmost, "the push left merge commits on main");
+    assert_eq!(
+        vault.tree_of(main).unwrap(),
+        vault.tree_of(docmost).unwrap()
+    );
+
+    w.edit_body(3, "Edited C");
+    let ran = w.assert_picked_up_by(Route::Edits, "an edit after a push");
+    assert_eq!(ran.outcome.written, 1);
+    assert_eq!(w.main_file("B/C.md"), exported_file(3, "Edited C"));
+    assert_eq!(w.main_file("A.md"), exported_file(1, "From git"));
 }
