@@ -33,8 +33,9 @@
 //! - rows of other spaces: a settled outcome never depends on them (ids
 //!   of other spaces' pages in files are warnings, and files the pull
 //!   keeps because of them are `kept_files`; either unsettles it);
-//! - `gitsync.page_state`: only cycles write it, and a settled cycle
-//!   wrote nothing that changes what the next one does;
+//! - `gitsync.page_state`: only cycles write it; a settled cycle wrote
+//!   nothing that changes what the next one does, and an edits-route
+//!   cycle wrote the state of exactly the files it wrote;
 //! - objects of the vault: the refs name immutable commits, and a vault
 //!   re-created under the same path is reported by [`Vault::was_created`].
 
@@ -65,8 +66,9 @@ pub enum Route {
 #[derive(Debug)]
 pub struct Ran {
     pub outcome: CycleOutcome,
-    /// The key to record for the next cycle; None when the outcome was
-    /// not settled (the next cycle must run in full).
+    /// The key to record for the next cycle; None when the next cycle
+    /// must run in full (the outcome was not settled, and was not an
+    /// edits-route cycle that only exported pages).
     pub idle_key: Option<String>,
     pub route: Route,
 }

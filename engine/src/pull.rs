@@ -161,7 +161,7 @@ pub fn pull_edits(
 ) -> Result<PullStep, EngineError> {
     let ids: Vec<String> = edits.iter().map(|(page, _)| page.id.clone()).collect();
     let contents = store.page_contents(&ids)?;
-    let mut exported = Exported::new();
+    let mut exported = Exported::default();
     for (page, state) in &edits {
         // A page deleted since is seen by the next cycle's digest.
         let Some(content) = contents.get(&page.id) else {
@@ -196,6 +196,7 @@ fn commit_message(written: usize, deleted: usize) -> String {
     )
 }
 
+#[derive(Default)]
 struct Exported {
     upserts: Vec<(String, Oid)>,
     state: Vec<ExportState>,
@@ -215,7 +216,7 @@ fn export_changed(
     files: &BTreeMap<String, Oid>,
 ) -> Result<Exported, EngineError> {
     let meta: HashMap<&str, &PageMeta> = pages.iter().map(|p| (p.id.as_str(), p)).collect();
-    let mut out = Exported::new();
+    let mut out = Exported::default();
     let mut stale = Vec::new();
     for (id, path) in paths {
         let current = state.get(id).is_some_and(|s| {
@@ -251,15 +252,6 @@ fn export_changed(
 }
 
 impl Exported {
-    fn new() -> Exported {
-        Exported {
-            upserts: vec![],
-            state: vec![],
-            failures: vec![],
-            placed: HashSet::new(),
-        }
-    }
-
     /// Writes `page`'s file at `path` unless `current` (the blob there)
     /// already holds its bytes; a page that does not convert is a failure,
     /// retried next cycle, and its old file stays.
