@@ -16,8 +16,7 @@ use crate::merge::{merge_docmost, MergeResult};
 use crate::model::PageMeta;
 use crate::pull::{pull_edits, pull_onto, PageFailure};
 use crate::push::{self, PushOptions, PushOutcome};
-use crate::store::ExportState;
-use crate::store::Store;
+use crate::store::{ExportState, Store};
 use crate::vault::{RefUpdate, Vault, DOCMOST, LAST_PUSHED, MAIN};
 
 /// Page files above this size are per-file failures (SPEC §7 default).
