@@ -64,6 +64,13 @@ pub fn merge_docmost(
     let Some(base) = vault.merge_base(main, docmost)? else {
         return Ok(MergeResult::Unrelated);
     };
+    if let Some(tree) = one_sided(vault, base, main, docmost, settled)? {
+        let commit = vault.commit(tree, &[main, docmost], MERGE_MESSAGE)?;
+        return Ok(MergeResult::Merged {
+            commit,
+            conflict: false,
+        });
+    }
     let original = vault.entries(main)?;
     let mut ids = IdCache::new(vault);
     let mut sides = Sides {
@@ -90,10 +97,37 @@ pub fn merge_docmost(
     let message = if conflict {
         "Merge docmost into main (conflicting hunks kept from main)\n\nDocmost-Sync-Source: docmost\n"
     } else {
-        "Merge docmost into main\n\nDocmost-Sync-Source: docmost\n"
+        MERGE_MESSAGE
     };
     let commit = vault.commit(tree, &[main, docmost], message)?;
     Ok(MergeResult::Merged { commit, conflict })
+}
+
+const MERGE_MESSAGE: &str = "Merge docmost into main\n\nDocmost-Sync-Source: docmost\n";
+
+/// The merged tree when one side has the merge base's tree: then the
+/// merge is the other side's tree, as the full merge would find after
+/// reading every file of all three. That is the usual case after a push
+/// whose Markdown the export writes alike (`main` has merge commits but
+/// `docmost`'s tree), and it keeps such merges from costing the size of
+/// the vault. Pages to settle change `docmost`'s side, so with any the
+/// full merge runs unless `docmost` is the unchanged side.
+fn one_sided(
+    vault: &Vault,
+    base: Oid,
+    main: Oid,
+    docmost: Oid,
+    settled: &HashSet<String>,
+) -> Result<Option<Oid>, EngineError> {
+    let base_tree = vault.tree_of(base)?;
+    let (ours, theirs) = (vault.tree_of(main)?, vault.tree_of(docmost)?);
+    Ok(if theirs == base_tree {
+        Some(ours)
+    } else if ours == base_tree && settled.is_empty() {
+        Some(theirs)
+    } else {
+        None
+    })
 }
 
 struct Sides {
@@ -702,6 +736,28 @@ mod tests {
         assert_eq!(files["A.md"], file(1, "a"));
         assert_eq!(files["Copy.md"], file(1, "a, copied"));
         assert_eq!(files["B.md"], file(2, "b edited"));
+    }
+
+    #[test]
+    fn a_side_that_kept_the_bases_tree_takes_the_other_sides_tree() {
+        let r = Repo::new();
+        let base = r.commit(
+            r.root,
+            &[("A.md", &file(1, "a")), ("B.md", &file(2, "b"))],
+            &[],
+        );
+        // A merge commit's worth of history on one side, same tree.
+        let same = r.commit(base, &[], &[]);
+        let edited = r.commit(
+            base,
+            &[("A.md", &file(1, "a edited")), ("C.md", &file(3, "c"))],
+            &["B.md"],
+        );
+        for (main, db) in [(same, edited), (edited, same)] {
+            let (m, conflict) = r.merge(main, db);
+            assert!(!conflict);
+            assert_eq!(r.files(m), r.files(edited));
+        }
     }
 
     #[test]
