@@ -182,7 +182,15 @@ fn cycle_unbatched(
         max_file_bytes: opts.max_file_bytes,
     };
     let base = vault.merge_base(docmost1, main1)?.unwrap_or(docmost1);
-    let pushed = push::push(store, vault, &push_opts, base, main1, &pulled.pages)?;
+    let pushed = push::push(
+        store,
+        vault,
+        &push_opts,
+        base,
+        main1,
+        &pulled.pages,
+        &pulled.exported,
+    )?;
     let main2 = pushed.write_back.unwrap_or(main1);
 
     // What the push wrote is exported onto `docmost` now, so the next

@@ -10,7 +10,7 @@ use crate::store::MemStore;
 use crate::testkit::{doc, id};
 use crate::vault::vault_path;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 const SPACE: &str = "0190c0de-0000-7000-8000-00000000aaaa";
 const OTHER_SPACE: &str = "0190c0de-0000-7000-8000-00000000bbbb";
@@ -519,7 +519,16 @@ fn a_page_moved_to_another_space_is_not_trashed() {
     };
     let base = w.vault.required_ref(DOCMOST).unwrap();
     let head = w.vault.required_ref(MAIN).unwrap();
-    let out = push::push(&mut w.store, &w.vault, &opts, base, head, &pages).unwrap();
+    let out = push::push(
+        &mut w.store,
+        &w.vault,
+        &opts,
+        base,
+        head,
+        &pages,
+        &HashMap::new(),
+    )
+    .unwrap();
     assert_eq!(out.writes(), 0);
     assert!(!w.meta(&id(1)).deleted);
 }
@@ -538,7 +547,16 @@ fn a_page_edited_in_docmost_after_the_pull_is_skipped_not_clobbered() {
     };
     let base = w.vault.required_ref(DOCMOST).unwrap();
     let head = w.vault.required_ref(MAIN).unwrap();
-    let out = push::push(&mut w.store, &w.vault, &opts, base, head, &stale).unwrap();
+    let out = push::push(
+        &mut w.store,
+        &w.vault,
+        &opts,
+        base,
+        head,
+        &stale,
+        &HashMap::new(),
+    )
+    .unwrap();
     assert_eq!(out.writes(), 0);
     assert_eq!(out.warnings.len(), 1);
     assert_eq!(w.db_md(&id(1)).trim(), "concurrent DB edit");

@@ -105,6 +105,9 @@ pub struct PullStep {
     /// Files on `base` that no live page claims and that stay (a file whose
     /// id never existed, a held-back deletion, a move not yet placed).
     pub kept: usize,
+    /// Blobs exports wrote, each with the page id it claims (what the
+    /// export state records; a blob's claim never changes).
+    pub exported: HashMap<Oid, String>,
 }
 
 /// Exports what changed in the DB since `base` (a `docmost` commit) and
@@ -125,6 +128,7 @@ pub fn pull_onto(
     let exported = export_changed(store, vault, &pages, &paths, &state, &files)?;
     let removal = plan_removals(store, vault, space_id, &paths, &state, &files, &exported)?;
 
+    let known = exported_blobs(state.values().chain(&exported.state));
     let written = exported.upserts.len();
     let deleted = removal.paths.len();
     let tree = vault.updated_tree(base, &exported.upserts, &removal.paths)?;
@@ -143,6 +147,7 @@ pub fn pull_onto(
         pages,
         digest: listing.digest,
         kept: removal.kept,
+        exported: known,
     })
 }
 
@@ -178,6 +183,7 @@ pub fn pull_edits(
         vault.commit(tree, &[base], &commit_message(written, 0))?
     };
     store.save_export_state(space_id, &exported.state, &[])?;
+    let known = exported_blobs(edits.iter().map(|(_, s)| s).chain(&exported.state));
     Ok(PullStep {
         docmost,
         written,
@@ -187,7 +193,15 @@ pub fn pull_edits(
         pages: edits.into_iter().map(|(page, _)| page).collect(),
         digest,
         kept: 0,
+        exported: known,
     })
+}
+
+/// Blob → the page id its file claims, for the blobs these states name.
+fn exported_blobs<'a>(states: impl Iterator<Item = &'a ExportState>) -> HashMap<Oid, String> {
+    states
+        .filter_map(|s| Some((Oid::from_str(&s.blob).ok()?, s.page_id.clone())))
+        .collect()
 }
 
 fn commit_message(written: usize, deleted: usize) -> String {

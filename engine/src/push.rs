@@ -64,8 +64,10 @@ enum Claim {
 /// A page file of `main` that the push reads.
 struct HeadFile {
     claim: Claim,
-    /// The parsed file, or why it cannot be a page.
-    parsed: Result<PageFile, String>,
+    /// The parsed file, or why it cannot be a page; None for a file this
+    /// push did not change whose blob an export wrote (its claim is that
+    /// page's id), until a sync needs its body.
+    parsed: Option<Result<PageFile, String>>,
 }
 
 /// What to do with one changed file of `main`.
@@ -82,7 +84,9 @@ type Deletion = (String, String);
 
 /// Pushes `base` → `head` (`base` = the merge-base of `docmost` and `main`)
 /// into the DB. `pages` are the rows as the pull read them: writes are
-/// compare-and-swap against their `updated_at`.
+/// compare-and-swap against their `updated_at`. `exported` maps blobs the
+/// export wrote to the page id each claims, so that the files this push
+/// did not change need not be read to know which page they hold.
 pub fn push(
     store: &mut dyn Store,
     vault: &Vault,
@@ -90,13 +94,14 @@ pub fn push(
     base: Oid,
     head: Oid,
     pages: &[PageMeta],
+    exported: &HashMap<Oid, String>,
 ) -> Result<PushOutcome, EngineError> {
     let mut out = PushOutcome::default();
     let changes = vault.page_changes(base, head)?;
     if changes.is_empty() {
         return Ok(out);
     }
-    let mut run = Run::new(store, vault, opts, base, head, pages)?;
+    let mut run = Run::new(store, vault, opts, (base, head), pages, exported, &changes)?;
     run.recover_lost_ids(&changes)?;
     let (ops, deletes) = run.classify(&changes, &mut out)?;
     let git_copies = ops
@@ -145,14 +150,28 @@ impl<'s, 'v> Run<'s, 'v> {
         store: &'s mut dyn Store,
         vault: &'v Vault,
         opts: &'v PushOptions<'v>,
-        base: Oid,
-        head: Oid,
+        (base, head): (Oid, Oid),
         pages: &[PageMeta],
+        exported: &HashMap<Oid, String>,
+        changes: &[PageChange],
     ) -> Result<Self, EngineError> {
         let head_blobs = vault.page_files(head)?;
+        let changed: HashSet<&String> = changes.iter().filter_map(|(_, n)| n.as_ref()).collect();
         let mut files = BTreeMap::new();
         for (path, blob) in &head_blobs {
-            files.insert(path.clone(), read_file(vault, *blob, opts.max_file_bytes)?);
+            let file = match exported.get(blob) {
+                Some(id)
+                    if !changed.contains(path)
+                        && vault.blob_size(*blob)? <= opts.max_file_bytes =>
+                {
+                    HeadFile {
+                        claim: Claim::Id(id.clone()),
+                        parsed: None,
+                    }
+                }
+                _ => read_file(vault, *blob, opts.max_file_bytes)?,
+            };
+            files.insert(path.clone(), file);
         }
         Ok(Run {
             store,
@@ -195,7 +214,10 @@ impl<'s, 'v> Run<'s, 'v> {
             let (Some(old), Some(new)) = (old, new) else {
                 continue;
             };
-            let readable = self.files.get(new).is_some_and(|f| f.parsed.is_ok());
+            let readable = self
+                .files
+                .get(new)
+                .is_some_and(|f| matches!(f.parsed, Some(Ok(_))));
             if !readable || self.files[new].claim != Claim::None {
                 continue;
             }
@@ -207,7 +229,7 @@ impl<'s, 'v> Run<'s, 'v> {
             }
             let file = self.files.get_mut(new).expect("checked above");
             file.claim = Claim::Id(id.clone());
-            if let Ok(parsed) = &file.parsed {
+            if let Some(Ok(parsed)) = &file.parsed {
                 let text = pagefile::render(&id, &parsed.extra_frontmatter, &parsed.body);
                 self.rewrites.insert(new.clone(), text);
             }
@@ -231,7 +253,7 @@ impl<'s, 'v> Run<'s, 'v> {
         let mut ops = Vec::new();
         for path in &changed {
             let file = &self.files[*path];
-            if let Err(error) = &file.parsed {
+            if let Some(Err(error)) = &file.parsed {
                 out.failures.push(failure(path, "", "file", error.clone()));
                 continue;
             }
@@ -282,6 +304,23 @@ impl<'s, 'v> Run<'s, 'v> {
         }
         self.rescue_children(&deletes, &claims, &mut ops);
         Ok((ops, deletes))
+    }
+
+    /// The parsed file at `path`, read now if the push had no need of it
+    /// before.
+    fn parsed(&mut self, path: &str) -> Result<PageFile, String> {
+        let max = self.opts.max_file_bytes;
+        let (Some(file), Some(blob)) = (self.files.get_mut(path), self.head_blobs.get(path)) else {
+            return Err(format!("{path} is not a page file on main"));
+        };
+        if file.parsed.is_none() {
+            let read = read_file(self.vault, *blob, max).map_err(|e| e.to_string())?;
+            file.parsed = read.parsed;
+        }
+        match &file.parsed {
+            Some(parsed) => parsed.clone(),
+            None => Err(format!("{path} could not be read")),
+        }
     }
 
     /// Live children of a page about to be trashed whose files are still on
@@ -378,9 +417,9 @@ impl<'s, 'v> Run<'s, 'v> {
 
     /// The body to write for a file, or the per-page failure it is.
     fn body_of(&mut self, path: &str, id: &str) -> Result<String, PageFailure> {
-        let parsed = match &self.files[path].parsed {
-            Ok(p) => p.clone(),
-            Err(e) => return Err(failure(path, id, "file", e.clone())),
+        let parsed = match self.parsed(path) {
+            Ok(p) => p,
+            Err(e) => return Err(failure(path, id, "file", e)),
         };
         if !markers::has_conflict_markers(&parsed.body) {
             return Ok(parsed.body);
@@ -473,7 +512,7 @@ impl<'s, 'v> Run<'s, 'v> {
         self.created.insert(path.to_string(), id.to_string());
         if let Some(file) = self.files.get_mut(path) {
             file.claim = Claim::Id(id.to_string());
-            if let Ok(parsed) = &file.parsed {
+            if let Some(Ok(parsed)) = &file.parsed {
                 let body = match self.rewrites.get(path) {
                     Some(text) => pagefile::parse(text).body,
                     None => parsed.body.clone(),
@@ -618,13 +657,13 @@ fn read_file(vault: &Vault, blob: Oid, max: usize) -> Result<HeadFile, EngineErr
     if bytes.len() > max {
         return Ok(HeadFile {
             claim: Claim::None,
-            parsed: Err(format!("page file is larger than {max} bytes")),
+            parsed: Some(Err(format!("page file is larger than {max} bytes"))),
         });
     }
     let Ok(text) = String::from_utf8(bytes) else {
         return Ok(HeadFile {
             claim: Claim::None,
-            parsed: Err("page file is not valid UTF-8".into()),
+            parsed: Some(Err("page file is not valid UTF-8".into())),
         });
     };
     let parsed = pagefile::parse(&text);
@@ -635,7 +674,7 @@ fn read_file(vault: &Vault, blob: Oid, max: usize) -> Result<HeadFile, EngineErr
     };
     Ok(HeadFile {
         claim,
-        parsed: Ok(parsed),
+        parsed: Some(Ok(parsed)),
     })
 }
 

@@ -324,6 +324,11 @@ impl Vault {
         Ok(self.repo.find_blob(oid)?.content().to_vec())
     }
 
+    /// A blob's size, from its object header (the blob is not inflated).
+    pub fn blob_size(&self, oid: Oid) -> Result<usize, VaultError> {
+        Ok(self.repo.odb()?.read_header(oid)?.0)
+    }
+
     pub fn write_blob(&self, bytes: &[u8]) -> Result<Oid, VaultError> {
         Ok(self.repo.blob(bytes)?)
     }
