@@ -332,6 +332,23 @@ fn bench_space(
         ),
     ];
     rows.push(push_100_files(c, space, runs));
+
+    // After pushes `main` carries merge commits: edits keep the edits
+    // route while its tree is docmost's (the pushed Markdown is in the
+    // export's own form here). The first cycle settles after the push.
+    cycle_ms(c, space);
+    let mut after_push = Vec::new();
+    for k in 0..runs {
+        let body = &bodies[(k + 1) % bodies.len()];
+        c.set_content(&edited, body, &convert::text_content(body));
+        after_push.push(cycle_ms(c, space));
+    }
+    rows.push(row(
+        pages,
+        "cycle after one page edit, after the pushes",
+        after_push,
+        "main has merge commits",
+    ));
     rows
 }
 
