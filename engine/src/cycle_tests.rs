@@ -511,6 +511,14 @@ fn a_page_moved_to_another_space_is_not_trashed() {
         .values()
         .map(|(_, m, _)| m.clone())
         .collect::<Vec<_>>();
+    let out = push_alone(&mut w, &pages);
+    assert_eq!(out.writes(), 0);
+    assert!(!w.meta(&id(1)).deleted);
+}
+
+/// The push step alone, from `docmost` to `main`, with `pages` as the
+/// rows the pull read.
+fn push_alone(w: &mut World, pages: &[PageMeta]) -> push::PushOutcome {
     let opts = push::PushOptions {
         space_id: SPACE,
         actor: ACTOR,
@@ -519,18 +527,16 @@ fn a_page_moved_to_another_space_is_not_trashed() {
     };
     let base = w.vault.required_ref(DOCMOST).unwrap();
     let head = w.vault.required_ref(MAIN).unwrap();
-    let out = push::push(
+    push::push(
         &mut w.store,
         &w.vault,
         &opts,
         base,
         head,
-        &pages,
+        pages,
         &HashMap::new(),
     )
-    .unwrap();
-    assert_eq!(out.writes(), 0);
-    assert!(!w.meta(&id(1)).deleted);
+    .unwrap()
 }
 
 #[test]
@@ -539,24 +545,7 @@ fn a_page_edited_in_docmost_after_the_pull_is_skipped_not_clobbered() {
     w.git(&[("A.md", Some(&page_file(1, "git text")))]);
     let stale: Vec<PageMeta> = w.store.pages.values().map(|(_, m, _)| m.clone()).collect();
     w.edit(1, |_, c| *c = Some(doc("concurrent DB edit")));
-    let opts = push::PushOptions {
-        space_id: SPACE,
-        actor: ACTOR,
-        auto_merge_conflicts: false,
-        max_file_bytes: DEFAULT_MAX_FILE_BYTES,
-    };
-    let base = w.vault.required_ref(DOCMOST).unwrap();
-    let head = w.vault.required_ref(MAIN).unwrap();
-    let out = push::push(
-        &mut w.store,
-        &w.vault,
-        &opts,
-        base,
-        head,
-        &stale,
-        &HashMap::new(),
-    )
-    .unwrap();
+    let out = push_alone(&mut w, &stale);
     assert_eq!(out.writes(), 0);
     assert_eq!(out.warnings.len(), 1);
     assert_eq!(w.db_md(&id(1)).trim(), "concurrent DB edit");
