@@ -917,8 +917,11 @@ fn tag_mark(tag: &html::Tag, carried: Option<Map<String, Value>>) -> Option<Mark
 /// The inline content of a one-line fragment such as a `<summary>`.
 fn parse_inline_fragment(s: &str) -> Vec<Node> {
     // Alone, `<br>` would be an HTML block (an empty paragraph); in a
-    // one-line fragment it is the line break it says.
-    if matches!(html::directive(s), Some(Directive::EmptyParagraph)) {
+    // one-line fragment it is the line break it says. Only spaces and tabs
+    // may surround it: other whitespace (a no-break space) is text.
+    if matches!(html::directive(s.trim_ascii()), Some(Directive::EmptyParagraph))
+        && s.trim_ascii() == s.trim()
+    {
         return vec![Node::new("hardBreak")];
     }
     match &parse_blocks(s)[..] {
