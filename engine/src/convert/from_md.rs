@@ -919,8 +919,10 @@ fn parse_inline_fragment(s: &str) -> Vec<Node> {
     // Alone, `<br>` would be an HTML block (an empty paragraph); in a
     // one-line fragment it is the line break it says. Only spaces and tabs
     // may surround it: other whitespace (a no-break space) is text.
-    if matches!(html::directive(s.trim_ascii()), Some(Directive::EmptyParagraph))
-        && s.trim_ascii() == s.trim()
+    if matches!(
+        html::directive(s.trim_ascii()),
+        Some(Directive::EmptyParagraph)
+    ) && s.trim_ascii() == s.trim()
     {
         return vec![Node::new("hardBreak")];
     }
