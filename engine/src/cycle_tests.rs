@@ -7,14 +7,10 @@ use crate::convert;
 use crate::model::PageMeta;
 use crate::pagefile;
 use crate::store::MemStore;
-use crate::testkit::{doc, id};
+use crate::testkit::{doc, id, page_meta, ACTOR, OTHER_SPACE, SPACE};
 use crate::vault::vault_path;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
-
-const SPACE: &str = "0190c0de-0000-7000-8000-00000000aaaa";
-const OTHER_SPACE: &str = "0190c0de-0000-7000-8000-00000000bbbb";
-const ACTOR: &str = "0190c0de-0000-7000-8000-00000000cccc";
 
 struct World {
     _dir: tempfile::TempDir,
@@ -50,14 +46,7 @@ impl World {
     }
 
     fn page(&mut self, n: u32, title: &str, parent: Option<u32>, text: &str) {
-        let meta = PageMeta {
-            id: id(n),
-            slug_id: format!("slug{n:06}"),
-            title: Some(title.into()),
-            parent_id: parent.map(id),
-            deleted: false,
-            updated_at_us: 1_000,
-        };
+        let meta = page_meta(n, title, parent);
         self.store.put(SPACE, meta, Some(doc(text)));
     }
 

@@ -477,10 +477,8 @@ pub fn git_sibling(path: &str, taken: impl Fn(&str) -> bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::id;
+    use crate::testkit::{id, SPACE};
     use crate::vault::{vault_path, MAIN};
-
-    const SPACE: &str = "0190c0de-0000-7000-8000-00000000aaaa";
 
     fn file(n: u32, body: &str) -> String {
         pagefile::render(&id(n), &[], body)

@@ -422,22 +422,9 @@ fn mass_delete_reason(live: usize, files: usize, going: usize) -> Option<String>
 mod tests {
     use super::*;
     use crate::store::MemStore;
-    use crate::testkit::{doc, id};
+    use crate::testkit::{doc, id, page_meta, SPACE};
     use crate::vault::vault_path;
     use serde_json::{json, Value};
-
-    const SPACE: &str = "0190c0de-0000-7000-8000-00000000aaaa";
-
-    fn meta(n: u32, title: &str, parent: Option<u32>) -> PageMeta {
-        PageMeta {
-            id: id(n),
-            slug_id: format!("slug{n:06}"),
-            title: Some(title.into()),
-            parent_id: parent.map(id),
-            deleted: false,
-            updated_at_us: 1_000,
-        }
-    }
 
     struct World {
         _dir: tempfile::TempDir,
@@ -458,7 +445,7 @@ mod tests {
 
         fn page(&mut self, n: u32, title: &str, parent: Option<u32>, text: &str) {
             self.store
-                .put(SPACE, meta(n, title, parent), Some(doc(text)));
+                .put(SPACE, page_meta(n, title, parent), Some(doc(text)));
         }
 
         fn edit(&mut self, n: u32, f: impl FnOnce(&mut PageMeta, &mut Option<Value>)) {
